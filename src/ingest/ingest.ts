@@ -1,0 +1,109 @@
+import { newId } from '../domain/ids.js';
+import { webhookMatches } from '../domain/matching.js';
+import type { EventType, HeraldEvent, JsonValue, Webhook } from '../domain/types.js';
+import { HeraldError } from '../errors.js';
+import { insertEventWithDeliveries, findEventByExternalId, type NewDelivery } from '../store/repositories/events.js';
+import { listDeliveriesOfEvent } from '../store/repositories/deliveries.js';
+import { ensureOrganization } from '../store/repositories/organizations.js';
+import { listOrganizationWebhooks } from '../store/repositories/webhooks.js';
+import type { Db } from '../store/schema.js';
+import type { Catalog } from './catalog.js';
+
+export interface EventInput {
+  organizationId: string;
+  type: string;
+  data: JsonValue;
+  attributes?: Record<string, string>;
+  /** The operator's own id: posting it again returns the first event. */
+  externalId?: string | null;
+  time?: number | null;
+}
+
+export interface IngestResult {
+  event: HeraldEvent;
+  deliveries: { id: string; webhookId: string }[];
+  /** False when the event existed already (same operator id). */
+  created: boolean;
+}
+
+/** Checks an event against the catalog; throws the API's 422 answers. */
+export async function validateEvent(catalog: Catalog, input: EventInput): Promise<EventType> {
+  const type = await catalog.get(input.type);
+  if (!type || type.archived) {
+    throw new HeraldError(422, 'unknown_event_type', `event type ${JSON.stringify(input.type)} is not in the catalog`);
+  }
+  const problems = await catalog.validate(input.type, input.data);
+  if (problems.length > 0) {
+    throw new HeraldError(
+      422,
+      'schema_violation',
+      `data does not match the schema of ${input.type}: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`,
+      problems,
+    );
+  }
+  return type;
+}
+
+/** Picks the webhooks an event goes to: enabled ones get a pending delivery, disabled ones a skipped one. */
+export function planDeliveries(
+  webhooks: readonly Webhook[],
+  event: Pick<HeraldEvent, 'type' | 'attributes'>,
+  type: EventType,
+  now: number,
+): NewDelivery[] {
+  const planned: NewDelivery[] = [];
+  for (const webhook of webhooks) {
+    if (!webhookMatches(webhook, event, type)) continue;
+    planned.push({
+      id: newId('dlv'),
+      webhook_id: webhook.id,
+      status: webhook.enabled ? 'pending' : 'skipped',
+      next_attempt_at: webhook.enabled ? now : null,
+    });
+  }
+  return planned;
+}
+
+/**
+ * Records an event and one delivery per matching webhook, in the caller's
+ * transaction: when this returns and the transaction commits, the event is
+ * durable and queued, never one without the other.
+ */
+export async function recordEvent(
+  trx: Db,
+  input: EventInput,
+  type: EventType,
+  now: number,
+  options: { onlyTo?: Webhook } = {},
+): Promise<IngestResult> {
+  if (input.externalId) {
+    const existing = await findEventByExternalId(trx, input.organizationId, input.externalId);
+    if (existing) {
+      const deliveries = await listDeliveriesOfEvent(trx, existing.id);
+      return { event: existing, deliveries: deliveries.map((d) => ({ id: d.id, webhookId: d.webhookId })), created: false };
+    }
+  }
+  await ensureOrganization(trx, input.organizationId, now);
+  const event: HeraldEvent = {
+    id: newId('evt'),
+    organizationId: input.organizationId,
+    type: input.type,
+    data: input.data,
+    attributes: input.attributes ?? {},
+    time: input.time ?? now,
+    externalId: input.externalId ?? null,
+    createdAt: now,
+  };
+  // A test event goes to the one webhook it was sent for, whatever its subscriptions.
+  const planned = options.onlyTo
+    ? [{ id: newId('dlv'), webhook_id: options.onlyTo.id, status: 'pending', next_attempt_at: now }]
+    : planDeliveries(await listOrganizationWebhooks(trx, input.organizationId), event, type, now);
+  await insertEventWithDeliveries(trx, event, planned);
+  return { event, deliveries: planned.map((d) => ({ id: d.id, webhookId: d.webhook_id })), created: true };
+}
+
+/** Validates, then records in one transaction. */
+export async function ingestEvent(db: Db, catalog: Catalog, input: EventInput, now: number): Promise<IngestResult> {
+  const type = await validateEvent(catalog, input);
+  return db.transaction().execute((trx) => recordEvent(trx, input, type, now));
+}

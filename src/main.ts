@@ -1,0 +1,274 @@
+/**
+ * The composition root: builds one Herald (store, catalog, API, dispatcher,
+ * retention) from a resolved config. Nothing else wires modules together.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import pino, { type Logger } from 'pino';
+import { adminTokenResolver } from './api/auth.js';
+import { buildApi, type HeraldApi } from './api/app.js';
+import { systemClock, type Clock } from './clock.js';
+import type { HeraldConfig } from './config.js';
+import { deliverBatch } from './delivery/deliver-batch.js';
+import { Dispatcher } from './delivery/dispatcher.js';
+import { OPERATIONAL_EVENT_TYPES, SYSTEM_ORGANIZATION_ID } from './delivery/operational-events.js';
+import { RequestRenderer } from './delivery/render-request.js';
+import { startRetention } from './delivery/retention.js';
+import { createSender, type Sender } from './delivery/sender.js';
+import { Settler } from './delivery/settler.js';
+import { WebhookCache } from './delivery/webhook-cache.js';
+import { Catalog } from './ingest/catalog.js';
+import { Metrics } from './metrics.js';
+import { loadProfile, type Profile } from './profile/load-profile.js';
+import { migrateOrThrow } from './store/migrations/index.js';
+import { claimDue } from './store/queue/claim-due.js';
+import { nextDueTimes } from './store/queue/due-times.js';
+import { releaseLeases } from './store/queue/release-leases.js';
+import { getEventsByIds } from './store/repositories/events.js';
+import { syncCatalog } from './store/repositories/event-types.js';
+import { ensureOrganization, getOrganization } from './store/repositories/organizations.js';
+import { getWebhookForDelivery } from './store/repositories/webhooks.js';
+import type { Db } from './store/schema.js';
+import { openSqlite } from './store/sqlite/open-sqlite.js';
+import { VERSION } from './version.js';
+
+export interface HeraldOptions {
+  config: HeraldConfig;
+  clock?: Clock;
+  logger?: Logger;
+  /** Replaces the HTTP sender (the SSRF guard wraps it; tests may observe it). */
+  sender?: Sender;
+}
+
+export interface Herald {
+  readonly config: HeraldConfig;
+  readonly profile: Profile;
+  readonly db: Db;
+  readonly api: HeraldApi;
+  readonly dispatcher: Dispatcher | null;
+  readonly adminToken: string;
+  /** Set once `start` listens. */
+  url: string | null;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const OPERATOR_WEBHOOK_ID = 'whk_operator';
+
+export function createLogger(level: HeraldConfig['logLevel']): Logger {
+  // Pretty lines for a person at a terminal, JSON lines for everything else.
+  if (process.stdout.isTTY && level !== 'silent') {
+    return pino({ level, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } });
+  }
+  return pino({ level });
+}
+
+/** The admin token: from config, else the one saved in the data dir, else a new one saved there. */
+function resolveAdminToken(config: HeraldConfig, log: Logger): string {
+  if (config.adminToken) return config.adminToken;
+  const file = join(config.dataDir, 'admin-token');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(config.dataDir, { recursive: true });
+  const token = `hrld_admin_${randomBytes(24).toString('base64url')}`;
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  log.info({ file }, 'created the admin token');
+  // Printed once, to the terminal, so a newcomer can copy it; it is also in the file.
+  process.stderr.write(`\nHerald admin token (saved in ${file}):\n\n  ${token}\n\n`);
+  return token;
+}
+
+export async function openStore(config: HeraldConfig): Promise<{ db: Db; close(): Promise<void> }> {
+  if (config.databaseUrl !== null) {
+    throw new Error('HERALD_DATABASE_URL: PostgreSQL is not supported by this build yet; unset it to use the embedded SQLite store');
+  }
+  const { db } = openSqlite({ file: join(config.dataDir, 'herald.db') });
+  return { db, close: () => db.destroy() };
+}
+
+/** Keeps the operator's operational webhook in step with the config. */
+async function syncOperatorWebhook(db: Db, config: HeraldConfig, now: number): Promise<void> {
+  await ensureOrganization(db, SYSTEM_ORGANIZATION_ID, now);
+  const hook = config.operatorWebhook;
+  if (!hook) {
+    await db.deleteFrom('webhooks').where('id', '=', OPERATOR_WEBHOOK_ID).execute();
+    return;
+  }
+  const row = {
+    organization_id: SYSTEM_ORGANIZATION_ID,
+    url: hook.url,
+    kind: 'standard',
+    description: 'Herald operational events',
+    enabled: 1,
+    events: JSON.stringify(['herald.*']),
+    filters: '{}',
+    format: null,
+    headers: '{}',
+    rate_limit: null,
+    timeout_ms: null,
+    concurrency: null,
+    retry: null,
+    signing: 'hmac',
+    metadata: '{}',
+    secret: hook.secret,
+    previous_secret: null,
+    previous_secret_expires_at: null,
+    failing_since: null,
+    disabled_reason: null,
+    updated_at: now,
+  };
+  await db
+    .insertInto('webhooks')
+    .values({ ...row, id: OPERATOR_WEBHOOK_ID, created_at: now })
+    .onConflict((oc) => oc.column('id').doUpdateSet(row))
+    .execute();
+}
+
+export async function createHerald(options: HeraldOptions): Promise<Herald> {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const log = options.logger ?? createLogger(config.logLevel);
+  const profile = loadProfile(config.profile);
+  const store = await openStore(config);
+  const db = store.db;
+  await migrateOrThrow(db);
+  const now = clock.now();
+  await syncCatalog(db, profile.catalog, 'profile', now);
+  await syncCatalog(db, OPERATIONAL_EVENT_TYPES, 'system', now);
+  await syncOperatorWebhook(db, config, now);
+
+  const adminToken = resolveAdminToken(config, log);
+  const catalog = new Catalog(db);
+  await catalog.reload();
+  const webhooks = new WebhookCache((id) => getWebhookForDelivery(db, id));
+  const organizations = new Map<string, { value: Awaited<ReturnType<typeof getOrganization>>; at: number }>();
+  const loadOrganization = async (id: string) => {
+    const hit = organizations.get(id);
+    if (hit && Date.now() - hit.at < 5_000) return hit.value;
+    const value = await getOrganization(db, id);
+    organizations.set(id, { value, at: Date.now() });
+    return value;
+  };
+
+  let dispatcher: Dispatcher | null = null;
+  const metrics = new Metrics({
+    inFlight: () => dispatcher?.inFlight ?? 0,
+    queueDepth: async () => {
+      const row = await db
+        .selectFrom('deliveries')
+        .select(sql<number>`count(*)`.as('n'))
+        .where(sql<boolean>`status = 'pending'`)
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    },
+  });
+
+  const sender = options.sender ?? createSender({ responseBodyLimitBytes: config.responseBodyLimitBytes });
+  const works = config.role === 'all' || config.role === 'worker';
+  const serves = config.role === 'all' || config.role === 'api';
+
+  if (works) {
+    const settler = new Settler(db, clock, log, {
+      onDisabled: (ids) => ids.forEach((id) => webhooks.invalidate(id)),
+      onQueued: (ids) => dispatcher?.notify(ids),
+      onSettled: (item) => {
+        if (item.kind === 'park') metrics.deliveries.inc({ outcome: item.status });
+        else metrics.deliveries.inc({ outcome: item.input.settlement.kind });
+      },
+    });
+    const renderer = new RequestRenderer(profile, { userAgent: `Herald/${VERSION}`, systemOrganizationId: SYSTEM_ORGANIZATION_ID });
+    const deps = {
+      loadEvents: (ids: readonly string[]) => getEventsByIds(db, ids),
+      loadOrganization,
+      webhooks,
+      catalog,
+      renderer,
+      sender,
+      settler,
+      policy: profile.delivery,
+      autoDisableAfterS: config.autoDisableAfterS,
+      clock,
+      onAttempt: (r: { durationMs: number; error: string | null; status: number | null }) =>
+        metrics.attemptDuration.observe({ result: r.error ?? String(r.status) }, r.durationMs / 1000),
+    };
+    dispatcher = new Dispatcher(
+      {
+        claim: (requests, at, lease) =>
+          db.transaction().execute(async (trx) => {
+            const claimed = [];
+            for (const request of requests) claimed.push(...(await claimDue(trx, request, { now: at, leaseMs: config.dispatcher.leaseMs, lease })));
+            return claimed;
+          }),
+        dueTimes: (ids) => nextDueTimes(db, ids),
+        limits: async (id) => {
+          const cached = webhooks.peek(id) ?? (await webhooks.get(id));
+          if (!cached || !cached.webhook.enabled) return null;
+          return { concurrency: cached.webhook.concurrency ?? profile.delivery.concurrency, rateLimit: cached.webhook.rateLimit };
+        },
+        deliver: (batch, onSettled) => deliverBatch(deps, batch, onSettled),
+        release: async (leases, at) => {
+          await settler.drain();
+          await releaseLeases(db, leases, at);
+        },
+      },
+      config.dispatcher,
+      clock,
+      log.child({ component: 'dispatcher' }),
+    );
+  }
+
+  const api = await buildApi(
+    {
+      db,
+      catalog,
+      profile,
+      clock,
+      config,
+      metrics,
+      version: VERSION,
+      resolveToken: adminTokenResolver(adminToken),
+      webhookChanged: (id) => {
+        webhooks.invalidate(id);
+        dispatcher?.notify([id]);
+      },
+      deliveriesQueued: (ids) => dispatcher?.notify(ids),
+      isReady: async () => {
+        await sql`select 1`.execute(db);
+        return true;
+      },
+    },
+    { logger: log },
+  );
+
+  let retention: { stop(): Promise<void> } | null = null;
+  const herald: Herald = {
+    config,
+    profile,
+    db,
+    api,
+    dispatcher,
+    adminToken,
+    url: null,
+    async start() {
+      if (serves) {
+        const address = await api.listen({ host: config.host, port: config.port });
+        herald.url = address;
+        log.info({ url: address, profile: profile.name, role: config.role }, 'Herald is listening');
+      } else {
+        await api.ready();
+      }
+      dispatcher?.start();
+      if (works) retention = startRetention(db, clock, log.child({ component: 'retention' }), { retentionDays: config.retentionDays });
+    },
+    async stop() {
+      // Stop taking requests first, then let in-flight attempts finish, then close the store.
+      await api.close();
+      await dispatcher?.stop();
+      await retention?.stop();
+      await sender.close();
+      await store.close();
+    },
+  };
+  return herald;
+}

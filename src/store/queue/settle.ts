@@ -1,0 +1,120 @@
+import type { AttemptErrorClass } from '../../domain/types.js';
+import type { Db } from '../schema.js';
+
+/** What became of one attempt, decided by the dispatcher from the retry policy. */
+export type Settlement =
+  | { kind: 'succeeded' }
+  | { kind: 'retry'; at: number }
+  | { kind: 'failed' };
+
+export interface AttemptRecord {
+  id: string;
+  at: number;
+  durationMs: number;
+  requestUrl: string;
+  requestHeaders: Record<string, string>;
+  requestBody: string;
+  responseStatus: number | null;
+  responseHeaders: Record<string, string>;
+  responseBody: string | null;
+  error: AttemptErrorClass | null;
+  errorMessage: string | null;
+}
+
+export interface SettleInput {
+  deliveryId: string;
+  organizationId: string;
+  lease: string;
+  /** The number of this attempt (1 for the first). */
+  attemptNumber: number;
+  attempt: AttemptRecord;
+  settlement: Settlement;
+}
+
+/**
+ * Records one attempt and moves its delivery on, fenced by the lease: answers
+ * false when the lease was lost (another holder owns the delivery now), in
+ * which case the attempt is still recorded, as it did happen, but the
+ * delivery is left to its new holder.
+ */
+export async function settleAttempt(db: Db, input: SettleInput, now: number): Promise<boolean> {
+  const a = input.attempt;
+  await db
+    .insertInto('attempts')
+    .values({
+      id: a.id,
+      delivery_id: input.deliveryId,
+      organization_id: input.organizationId,
+      attempt_number: input.attemptNumber,
+      at: a.at,
+      duration_ms: a.durationMs,
+      request_url: a.requestUrl,
+      request_headers: JSON.stringify(a.requestHeaders),
+      request_body: a.requestBody,
+      response_status: a.responseStatus,
+      response_headers: JSON.stringify(a.responseHeaders),
+      response_body: a.responseBody,
+      error: a.error,
+      error_message: a.errorMessage,
+    })
+    .execute();
+  const s = input.settlement;
+  const result = await db
+    .updateTable('deliveries')
+    .set({
+      status: s.kind === 'retry' ? 'pending' : s.kind,
+      next_attempt_at: s.kind === 'retry' ? s.at : null,
+      lease_owner: null,
+      attempt_count: input.attemptNumber,
+      failing: s.kind === 'succeeded' ? 0 : 1,
+      updated_at: now,
+    })
+    .where('id', '=', input.deliveryId)
+    .where('lease_owner', '=', input.lease)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** A webhook that had a success is healthy again: its failure clock stops. */
+export async function markWebhooksHealthy(db: Db, webhookIds: readonly string[], now: number): Promise<void> {
+  if (webhookIds.length === 0) return;
+  await db
+    .updateTable('webhooks')
+    .set({ failing_since: null, updated_at: now })
+    .where('id', 'in', webhookIds)
+    .where('failing_since', 'is not', null)
+    .execute();
+}
+
+/** Starts the failure clock of webhooks that were healthy; running clocks keep their start. */
+export async function markWebhooksFailing(db: Db, webhookIds: readonly string[], now: number): Promise<void> {
+  if (webhookIds.length === 0) return;
+  await db
+    .updateTable('webhooks')
+    .set({ failing_since: now, updated_at: now })
+    .where('id', 'in', webhookIds)
+    .where('failing_since', 'is', null)
+    .execute();
+}
+
+/**
+ * Disables the enabled webhooks among `webhookIds` whose failure clock started
+ * at or before `failingBefore`; answers those it disabled, with their start.
+ */
+export async function disableFailingWebhooks(
+  db: Db,
+  webhookIds: readonly string[],
+  failingBefore: number,
+  now: number,
+): Promise<{ id: string; organizationId: string; failingSince: number }[]> {
+  if (webhookIds.length === 0) return [];
+  const rows = await db
+    .updateTable('webhooks')
+    .set({ enabled: 0, disabled_reason: 'failing', updated_at: now })
+    .where('id', 'in', webhookIds)
+    .where('enabled', '=', 1)
+    .where('failing_since', '<=', failingBefore)
+    .returning(['id', 'organization_id', 'failing_since'])
+    .execute();
+  return rows.map((r) => ({ id: r.id, organizationId: r.organization_id, failingSince: Number(r.failing_since) }));
+}
