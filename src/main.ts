@@ -20,6 +20,7 @@ import { createSender, type Sender } from './delivery/sender.js';
 import { Settler } from './delivery/settler.js';
 import { WebhookCache } from './delivery/webhook-cache.js';
 import { Catalog } from './ingest/catalog.js';
+import { IngestBatcher } from './ingest/ingest-batcher.js';
 import { Metrics } from './metrics.js';
 import { loadProfile, type Profile } from './profile/load-profile.js';
 import { migrateOrThrow } from './store/migrations/index.js';
@@ -139,7 +140,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
   await syncOperatorWebhook(db, config, now);
 
   const adminToken = resolveAdminToken(config, log);
-  const catalog = new Catalog(db);
+  const catalog = new Catalog(db, { attributeRules: profile.attributes });
   await catalog.reload();
   const webhooks = new WebhookCache((id) => getWebhookForDelivery(db, id));
   const organizations = new Map<string, { value: Awaited<ReturnType<typeof getOrganization>>; at: number }>();
@@ -222,6 +223,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     {
       db,
       catalog,
+      ingest: new IngestBatcher(db),
       profile,
       clock,
       config,

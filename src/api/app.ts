@@ -44,7 +44,10 @@ export async function buildApi(ctx: ApiContext, options: { logger: FastifyServer
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.decorateRequest('principal', null);
-  app.addHook('preHandler', authHook(ctx.resolveToken));
+  // Authentication runs before the body is read: a caller without a valid token gets 401, never a parse or size error.
+  app.addHook('onRequest', authHook(ctx.resolveToken));
+  // JSON only: Fastify's built-in text/plain parser would let other types through to validation (400) instead of 415.
+  app.removeContentTypeParser('text/plain');
   registerIdempotency(app, ctx.db, ctx.clock);
 
   await app.register(swagger, {

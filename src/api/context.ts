@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { HeraldConfig } from '../config.js';
 import type { Catalog } from '../ingest/catalog.js';
+import type { IngestBatcher } from '../ingest/ingest-batcher.js';
 import type { Metrics } from '../metrics.js';
 import type { Profile } from '../profile/load-profile.js';
 import type { Db } from '../store/schema.js';
@@ -10,6 +11,7 @@ import type { TokenResolver } from './auth.js';
 export interface ApiContext {
   db: Db;
   catalog: Catalog;
+  ingest: IngestBatcher;
   profile: Profile;
   clock: Clock;
   config: HeraldConfig;

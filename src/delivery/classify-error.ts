@@ -9,6 +9,8 @@ const TIMEOUT_CODES = new Set([
   'ESOCKETTIMEDOUT',
   'ABORT_ERR',
 ]);
+/** OpenSSL verify errors whose names do not mention CERT. */
+const TLS_CODES = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'HOSTNAME_MISMATCH', 'INVALID_CA', 'INVALID_PURPOSE', 'PATH_LENGTH_EXCEEDED']);
 
 interface ErrorLike {
   code?: unknown;
@@ -36,7 +38,7 @@ export function classifyError(error: unknown): AttemptErrorClass {
   if (codes.includes('HeraldBlockedError')) return 'blocked';
   if (codes.some((c) => TIMEOUT_CODES.has(c) || c === 'TimeoutError' || c === 'AbortError')) return 'timeout';
   if (codes.some((c) => DNS_CODES.has(c))) return 'dns';
-  if (codes.some((c) => c.startsWith('ERR_TLS') || c.startsWith('ERR_SSL') || c.includes('CERT') || c === 'DEPTH_ZERO_SELF_SIGNED_CERT'))
+  if (codes.some((c) => c.startsWith('ERR_TLS') || c.startsWith('ERR_SSL') || c.includes('CERT') || TLS_CODES.has(c)))
     return 'tls';
   return 'connect';
 }

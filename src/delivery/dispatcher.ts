@@ -152,7 +152,11 @@ export class Dispatcher {
     const now = this.#clock.now();
     let budget = this.#options.maxInFlight - this.#total;
     const requests: ClaimRequest[] = [];
-    for (const webhookId of this.#schedule.ready(now)) {
+    const ready = this.#schedule.ready(now);
+    // When the global budget binds, each ready webhook gets an equal share of it,
+    // so one webhook with a high cap and a backlog cannot take every free slot.
+    const share = Math.max(1, Math.floor(budget / Math.max(1, ready.length)));
+    for (const webhookId of ready) {
       if (budget <= 0) break;
       const limits = await this.#ports.limits(webhookId);
       if (!limits) {
@@ -161,7 +165,7 @@ export class Dispatcher {
       }
       const free = limits.concurrency - (this.#inFlight.get(webhookId) ?? 0);
       if (free <= 0) continue;
-      const want = Math.min(free, this.#options.batchSize, budget);
+      const want = Math.min(free, this.#options.batchSize, budget, share);
       const granted = this.#rates.take(webhookId, limits.rateLimit, want, now);
       if (granted === 0) {
         this.#schedule.set(webhookId, this.#rates.nextTokenAt(webhookId, limits.rateLimit, now));
@@ -182,6 +186,9 @@ export class Dispatcher {
       if (got < request.limit) {
         this.#rates.refund(request.webhookId, request.limit - got);
         drained.push(request.webhookId);
+      } else {
+        // Served now: it queues behind webhooks that have waited longer (round robin).
+        this.#schedule.set(request.webhookId, now);
       }
     }
     // Webhooks that gave fewer rows than asked have nothing more due now: learn when they next do.

@@ -1,6 +1,6 @@
 /**
  * Token buckets per webhook: `rate` requests per second with a burst of one
- * second's worth. Held in memory by the process that sends.
+ * second's worth (at least one request). Held in memory by the process that sends.
  */
 export class RateLimiter {
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
@@ -8,8 +8,10 @@ export class RateLimiter {
   /** How many requests may start now (at most `want`), taking them from the bucket. */
   take(key: string, rate: number | null, want: number, now: number): number {
     if (rate === null || rate <= 0) return want;
-    const bucket = this.#buckets.get(key) ?? { tokens: rate, at: now };
-    bucket.tokens = Math.min(rate, bucket.tokens + ((now - bucket.at) / 1000) * rate);
+    // At least one whole token of burst, or a rate below 1/s would never grant a request.
+    const burst = Math.max(1, rate);
+    const bucket = this.#buckets.get(key) ?? { tokens: burst, at: now };
+    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * rate);
     bucket.at = now;
     const granted = Math.max(0, Math.min(want, Math.floor(bucket.tokens)));
     bucket.tokens -= granted;

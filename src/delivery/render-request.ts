@@ -1,4 +1,4 @@
-import { compileEnvelope, type EnvelopeContext } from '../domain/envelope.js';
+import { compileEnvelope, type EnvelopeContext, type EnvelopeRenderer } from '../domain/envelope.js';
 import { signRequest } from '../domain/signatures/index.js';
 import { defaultSlackMessage } from '../domain/slack.js';
 import type { EventType, Format, HeraldEvent, JsonValue, Organization, Webhook, WebhookSecrets } from '../domain/types.js';
@@ -37,6 +37,8 @@ export class RequestRenderer {
   readonly #userAgent: string;
   readonly #systemOrganizationId: string;
   readonly #compiled = new Map<Format, (ctx: EnvelopeContext) => JsonValue>();
+  /** Compiled Slack templates by template object (catalog reloads bring new objects; old ones are collected). */
+  readonly #slackCompiled = new WeakMap<object, EnvelopeRenderer | null>();
 
   constructor(profile: Profile, options: { userAgent: string; systemOrganizationId: string }) {
     this.#profile = profile;
@@ -60,27 +62,49 @@ export class RequestRenderer {
     return render;
   }
 
+  /**
+   * The Slack template for a type: its catalog `slack` entry, else the profile's `slack`; null
+   * when neither exists or the template does not compile (then the generic message is sent).
+   */
+  #slackTemplate(eventType: EventType | null): EnvelopeRenderer | null {
+    const own = eventType?.extra.slack;
+    const template = own !== null && typeof own === 'object' ? own : this.#profile.slack;
+    if (template === null || typeof template !== 'object') return null;
+    let render = this.#slackCompiled.get(template);
+    if (render === undefined) {
+      try {
+        render = compileEnvelope(template);
+      } catch {
+        render = null;
+      }
+      this.#slackCompiled.set(template, render);
+    }
+    return render;
+  }
+
   render(input: RenderInput): RenderedRequest {
     const { event, webhook, secrets, organization, eventType } = input;
     const format = this.formatFor(webhook, eventType);
+    const ctx: EnvelopeContext = {
+      event: {
+        id: event.id,
+        type: event.type,
+        data: event.data,
+        attributes: event.attributes,
+        time: new Date(event.time).toISOString(),
+        timeMs: event.time,
+      },
+      delivery: { id: input.deliveryId, attempt: input.attemptNumber },
+      webhook: { id: webhook.id, secret: secrets.current, metadata: webhook.metadata },
+      organization: { id: organization.id, name: organization.name, metadata: organization.metadata },
+      eventType: { ...(eventType?.extra ?? {}), name: event.type, group: eventType?.group ?? null },
+    };
     let payload: JsonValue;
     if (webhook.kind === 'slack') {
-      payload = defaultSlackMessage({ type: event.type, organization, data: event.data });
+      const slack = this.#slackTemplate(eventType);
+      payload = slack !== null ? slack(ctx) : defaultSlackMessage({ type: event.type, organization, data: event.data });
     } else {
-      payload = this.#envelope(format)({
-        event: {
-          id: event.id,
-          type: event.type,
-          data: event.data,
-          attributes: event.attributes,
-          time: new Date(event.time).toISOString(),
-          timeMs: event.time,
-        },
-        delivery: { id: input.deliveryId, attempt: input.attemptNumber },
-        webhook: { id: webhook.id, secret: secrets.current, metadata: webhook.metadata },
-        organization: { id: organization.id, name: organization.name, metadata: organization.metadata },
-        eventType: { ...(eventType?.extra ?? {}), name: event.type, group: eventType?.group ?? null },
-      });
+      payload = this.#envelope(format)(ctx);
     }
     const body = JSON.stringify(payload);
     const signing = [secrets.current];

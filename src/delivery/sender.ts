@@ -61,7 +61,19 @@ async function readLimited(body: Dispatcher.ResponseData['body'], limit: number)
       break;
     }
   }
-  return Buffer.concat(kept, keptBytes).toString('utf8');
+  const bytes = Buffer.concat(kept, keptBytes);
+  // A cut inside a UTF-8 character would decode to U+FFFD: keep whole characters only.
+  return (seen > keptBytes ? bytes.subarray(0, wholeUtf8Length(bytes)) : bytes).toString('utf8');
+}
+
+/** Length of `bytes` without a trailing incomplete UTF-8 sequence. */
+function wholeUtf8Length(bytes: Buffer): number {
+  let start = bytes.length - 1;
+  while (start > 0 && bytes.length - start < 4 && ((bytes[start] as number) & 0xc0) === 0x80) start--;
+  if (start < 0) return 0;
+  const lead = bytes[start] as number;
+  const size = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  return start + size > bytes.length ? start : bytes.length;
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   markWebhooksFailing,
   markWebhooksHealthy,
   settleAttempt,
+  skipRetriesOfDisabledWebhooks,
   type SettleInput,
 } from '../store/queue/settle.js';
 import type { Db } from '../store/schema.js';
@@ -120,6 +121,7 @@ export class Settler {
     const now = this.#clock.now();
     const healthy = new Set<string>();
     const failing = new Map<string, number>();
+    const retried: string[] = [];
     const operational: { type: string; data: JsonObject }[] = [];
 
     for (const item of items) {
@@ -131,6 +133,7 @@ export class Settler {
       const kept = await settleAttempt(trx, input, now);
       if (!kept) continue;
       const outcome = input.settlement.kind;
+      if (outcome === 'retry') retried.push(input.deliveryId);
       if (outcome === 'succeeded') {
         healthy.add(item.webhookId);
         failing.delete(item.webhookId);
@@ -172,6 +175,9 @@ export class Settler {
         }
       }
     }
+
+    // Disabled while the attempt was in flight (API or auto-disable): park the retry as skipped.
+    await skipRetriesOfDisabledWebhooks(trx, retried, now);
 
     const queued: string[] = [];
     for (const op of operational) {

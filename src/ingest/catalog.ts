@@ -1,5 +1,6 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import * as ajvFormats from 'ajv-formats';
+import type { AttributeRules } from '../domain/attributes.js';
 import type { EventType, JsonValue } from '../domain/types.js';
 import { listAllEventTypes } from '../store/repositories/event-types.js';
 import type { Db } from '../store/schema.js';
@@ -14,7 +15,8 @@ export interface SchemaProblem {
 
 interface Entry {
   type: EventType;
-  validate: ValidateFunction | null;
+  /** null: no schema; undefined: not compiled yet (compiled on first use, so a big catalog loads fast). */
+  validate: ValidateFunction | null | undefined;
 }
 
 /**
@@ -26,13 +28,16 @@ export class Catalog {
   readonly #db: Db;
   readonly #maxAgeMs: number;
   readonly #ajv: Ajv2020;
+  /** The profile's declared event attributes, checked at ingest alongside the catalog. */
+  readonly attributeRules: AttributeRules;
   #entries = new Map<string, Entry>();
   #loadedAt = -Infinity;
   #loading: Promise<void> | null = null;
 
-  constructor(db: Db, options: { maxAgeMs?: number } = {}) {
+  constructor(db: Db, options: { maxAgeMs?: number; attributeRules?: AttributeRules } = {}) {
     this.#db = db;
     this.#maxAgeMs = options.maxAgeMs ?? 5_000;
+    this.attributeRules = options.attributeRules ?? {};
     this.#ajv = new Ajv2020({ allErrors: true, strict: false });
     addFormats(this.#ajv);
   }
@@ -61,7 +66,7 @@ export class Catalog {
       const sameSchema = previous && JSON.stringify(previous.type.schema) === JSON.stringify(type.schema);
       entries.set(type.name, {
         type,
-        validate: sameSchema ? previous.validate : type.schema === null ? null : this.#ajv.compile(type.schema),
+        validate: sameSchema ? previous.validate : type.schema === null ? null : undefined,
       });
     }
     this.#entries = entries;
@@ -90,7 +95,9 @@ export class Catalog {
   /** The data's problems against its type's schema; empty when it conforms. */
   async validate(name: string, data: JsonValue): Promise<SchemaProblem[]> {
     await this.#fresh();
-    const validate = this.#entries.get(name)?.validate;
+    const entry = this.#entries.get(name);
+    if (entry && entry.validate === undefined) entry.validate = entry.type.schema === null ? null : this.#ajv.compile(entry.type.schema);
+    const validate = entry?.validate;
     if (!validate || validate(data)) return [];
     return toProblems(validate.errors ?? []);
   }

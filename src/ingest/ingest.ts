@@ -1,3 +1,4 @@
+import { resolveEventAttributes } from '../domain/attributes.js';
 import { newId } from '../domain/ids.js';
 import { webhookMatches } from '../domain/matching.js';
 import type { EventType, HeraldEvent, JsonValue, Webhook } from '../domain/types.js';
@@ -8,6 +9,7 @@ import { ensureOrganization } from '../store/repositories/organizations.js';
 import { listOrganizationWebhooks } from '../store/repositories/webhooks.js';
 import type { Db } from '../store/schema.js';
 import type { Catalog } from './catalog.js';
+import type { IngestBatcher } from './ingest-batcher.js';
 
 export interface EventInput {
   organizationId: string;
@@ -42,6 +44,22 @@ export async function validateEvent(catalog: Catalog, input: EventInput): Promis
     );
   }
   return type;
+}
+
+/**
+ * Applies the profile's attribute rules (DESIGN.md "Profiles", `attributes:`): fills declared
+ * attributes from the data, resolves aliases and checks values and the type's availability
+ * (e.g. a Convocore-only type for a `vf` agent). Throws the API's 422 answers.
+ */
+export function resolveAttributes(catalog: Pick<Catalog, 'attributeRules'>, type: EventType, input: EventInput): EventInput {
+  const rules = catalog.attributeRules;
+  if (Object.keys(rules).length === 0) return input;
+  const { attributes, problems } = resolveEventAttributes(rules, type, input.attributes ?? {}, input.data);
+  const first = problems[0];
+  if (first) {
+    throw new HeraldError(422, first.code, problems.map((p) => p.message).join('; '), problems.map(({ path, message }) => ({ path, message })));
+  }
+  return { ...input, attributes };
 }
 
 /** Picks the webhooks an event goes to: enabled ones get a pending delivery, disabled ones a skipped one. */
@@ -102,8 +120,8 @@ export async function recordEvent(
   return { event, deliveries: planned.map((d) => ({ id: d.id, webhookId: d.webhook_id })), created: true };
 }
 
-/** Validates, then records in one transaction. */
-export async function ingestEvent(db: Db, catalog: Catalog, input: EventInput, now: number): Promise<IngestResult> {
+/** Validates, then records (through the batcher's shared transaction). */
+export async function ingestEvent(batcher: IngestBatcher, catalog: Catalog, input: EventInput, now: number): Promise<IngestResult> {
   const type = await validateEvent(catalog, input);
-  return db.transaction().execute((trx) => recordEvent(trx, input, type, now));
+  return batcher.submit(resolveAttributes(catalog, type, input), type, now);
 }

@@ -10,11 +10,12 @@ import { findPackageRoot } from '../package-root.js';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 
+import type { AttributeRule } from '../domain/attributes.js';
 import { validateEnvelopeTemplate } from '../domain/envelope.js';
 import type { DeliveryPolicy, EventType, Format, JsonObject, JsonValue } from '../domain/types.js';
 import { normalizeDeliveryPolicy } from './delivery-policy.js';
 import { compileEventSchema, formatIssues, type EventDataValidator } from './event-schema.js';
-import { ProfileFileSchema, type EventTypeEntry, type ProfileFile } from './profile-schema.js';
+import { ProfileFileSchema, type AttributeRuleInput, type EventTypeEntry, type ProfileFile } from './profile-schema.js';
 import { pointer, schemaIssues, type SchemaIssue } from './schema-errors.js';
 
 export interface Profile {
@@ -25,6 +26,10 @@ export interface Profile {
   defaultFormat: string;
   testEvent: { type: string; data: JsonValue };
   delivery: DeliveryPolicy;
+  /** Declared event attributes (filters match on them): canonical values, aliases, fallback from data, availability. */
+  attributes: Record<string, AttributeRule>;
+  /** Default Slack message template for kind `slack` (types may have their own in `extra.slack`); null: generic message. */
+  slack: JsonValue | null;
   /** Absolute path of the file the profile was read from. */
   source: string;
 }
@@ -128,7 +133,15 @@ function parseFile(file: string, shown: string): Parsed {
   if (doc.errors.length > 0) {
     throw new ProfileError(shown, [], doc.errors.map((e) => `${shown}: invalid YAML: ${e.message}`).join('\n'));
   }
-  return { data: doc.toJS() as unknown, lineOf: (path) => yamlLine(doc, lineCounter, path) };
+  let data: unknown;
+  try {
+    // Catalogs reuse schema parts through anchors (`*team`); the default alias budget (100)
+    // is meant for untrusted input and is too small for a profile of 70 types.
+    data = doc.toJS({ maxAliasCount: 10_000 });
+  } catch (err) {
+    throw new ProfileError(shown, [], `${shown}: invalid YAML: ${(err as Error).message}`);
+  }
+  return { data, lineOf: (path) => yamlLine(doc, lineCounter, path) };
 }
 
 function yamlLine(doc: Document, lineCounter: LineCounter, path: string): number | undefined {
@@ -197,16 +210,66 @@ function checkReferences(file: ProfileFile, catalog: EventType[], formats: Recor
       issues.push({ path: pointer('formats', name, 'envelope'), message: problem });
     }
   }
+  // Slack templates are envelope templates too: a broken one fails the start, not a delivery.
+  if (file.slack !== undefined) {
+    for (const problem of validateEnvelopeTemplate(file.slack as JsonValue)) issues.push({ path: '/slack', message: problem });
+  }
+  file.catalog.forEach((entry, i) => {
+    if (entry.slack === undefined) return;
+    for (const problem of validateEnvelopeTemplate(entry.slack as JsonValue)) issues.push({ path: pointer('catalog', i, 'slack'), message: problem });
+  });
+  return issues;
+}
+
+function toAttributeRule(input: AttributeRuleInput): AttributeRule {
+  return {
+    description: input.description ?? '',
+    values: input.values ? [...input.values] : null,
+    aliases: { ...(input.aliases ?? {}) },
+    fromData: input.fromData !== undefined ? input.fromData.split('.') : null,
+    catalogKey: input.catalogKey ?? null,
+  };
+}
+
+/** Aliases must lead to declared values, and each type's availability list must name declared values. */
+function checkAttributes(file: ProfileFile, catalog: EventType[]): SchemaIssue[] {
+  const issues: SchemaIssue[] = [];
+  for (const [name, rule] of Object.entries(file.attributes ?? {})) {
+    const values = rule.values;
+    const declared = (value: string): boolean => values === undefined || values.includes(value);
+    for (const [alias, target] of Object.entries(rule.aliases ?? {})) {
+      if (!declared(target)) {
+        issues.push({ path: pointer('attributes', name, 'aliases', alias), message: `"${target}" is not one of the values (${(values ?? []).join(', ')})` });
+      }
+    }
+    const key = rule.catalogKey;
+    if (key === undefined) continue;
+    catalog.forEach((type, i) => {
+      if (!Object.hasOwn(type.extra, key)) return;
+      const list = type.extra[key];
+      if (!Array.isArray(list) || !list.every((v) => typeof v === 'string')) {
+        issues.push({ path: pointer('catalog', i, key), message: `must be a list of ${name} values (attributes.${name}.catalogKey)` });
+        return;
+      }
+      for (const value of list as string[]) {
+        if (!declared(value)) issues.push({ path: pointer('catalog', i, key), message: `"${value}" is not a value of attribute ${name} (${(values ?? []).join(', ')})` });
+      }
+    });
+  }
   return issues;
 }
 
 function checkExamples(file: ProfileFile, catalog: EventType[]): SchemaIssue[] {
   const issues: SchemaIssue[] = [];
   const validators = new Map<string, EventDataValidator>();
+  // Types that share a schema through a YAML anchor share one object: compile it once.
+  const compiled = new Map<object, EventDataValidator>();
   catalog.forEach((type, i) => {
     let validate: EventDataValidator;
     try {
-      validate = compileEventSchema(type.schema);
+      const known = type.schema !== null ? compiled.get(type.schema) : undefined;
+      validate = known ?? compileEventSchema(type.schema);
+      if (type.schema !== null) compiled.set(type.schema, validate);
     } catch (err) {
       issues.push({ path: pointer('catalog', i, 'schema'), message: `invalid JSON Schema: ${(err as Error).message}` });
       return;
@@ -267,7 +330,7 @@ export function loadProfile(nameOrPath: string, opts?: LoadProfileOptions): Prof
     formats[name] = { name, envelope: f.envelope as JsonValue, signature };
   }
 
-  const issues = [...checkReferences(file, catalog, formats), ...checkExamples(file, catalog)];
+  const issues = [...checkReferences(file, catalog, formats), ...checkAttributes(file, catalog), ...checkExamples(file, catalog)];
   if (issues.length > 0) fail(issues);
 
   return deepFreeze<Profile>({
@@ -278,6 +341,8 @@ export function loadProfile(nameOrPath: string, opts?: LoadProfileOptions): Prof
     defaultFormat: file.defaultFormat ?? 'default',
     testEvent: { type: file.testEvent.type, data: (file.testEvent.data ?? {}) as JsonValue },
     delivery: normalizeDeliveryPolicy(file.delivery),
+    attributes: Object.fromEntries(Object.entries(file.attributes ?? {}).map(([name, rule]) => [name, toAttributeRule(rule)])),
+    slack: file.slack !== undefined ? (file.slack as JsonValue) : null,
     source,
   });
 }

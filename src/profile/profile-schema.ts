@@ -40,6 +40,12 @@ export const EventTypeEntrySchema = Type.Object(
         description: "Name of a format in `formats` that overrides the profile's default for this type.",
       }),
     ),
+    slack: Type.Optional(
+      Type.Unknown({
+        description:
+          'Slack message template for webhooks of kind `slack` (an envelope template: `{text, blocks}` with `{{path}}` placeholders). Kept in `extra`; absent: the profile\'s `slack`, else a generic message.',
+      }),
+    ),
   },
   {
     // Other keys (payloadType, platforms, slack…) are kept as the event type's `extra`.
@@ -154,6 +160,39 @@ export const TestEventSchema = Type.Object(
   { additionalProperties: false, description: 'What `POST …/webhooks/:id/test` sends.' },
 );
 
+/** An event attribute name, as used in `attributes` of an event and `filters` of a webhook. */
+const ATTRIBUTE_NAME_PATTERN = '^[A-Za-z0-9_.-]{1,100}$';
+
+export const AttributeRuleSchema = Type.Object(
+  {
+    description: Type.Optional(Type.String({ description: 'What the attribute names; shown in the docs.' })),
+    values: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        minItems: 1,
+        description: 'The canonical values. An event or a filter with another value (case-insensitive, after aliases) is refused with 422.',
+      }),
+    ),
+    aliases: Type.Optional(
+      Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1 }), {
+        description: 'Other spellings and their canonical value, e.g. `{DEPLOYMENT: DEVELOPMENT}`; applied to event attributes and filter patterns.',
+      }),
+    ),
+    fromData: Type.Optional(
+      Type.String({
+        pattern: '^[^.\\s]+(\\.[^.\\s]+)*$',
+        description: 'Dotted path in the event `data` (`project.name`) read when the event does not carry the attribute.',
+      }),
+    ),
+    catalogKey: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Catalog key listing, per event type, the values the type is available for (e.g. `platforms`); an event with another value is refused with 422.',
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'Rules for one event attribute (filters match on attributes).' },
+);
+
 export const ProfileFileSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, description: 'Profile name.' }),
@@ -166,6 +205,17 @@ export const ProfileFileSchema = Type.Object(
     defaultFormat: Type.Optional(Type.String({ minLength: 1, default: 'default', description: 'The format used when nothing picks another.' })),
     testEvent: TestEventSchema,
     delivery: Type.Optional(DeliveryPolicySchema),
+    attributes: Type.Optional(
+      Type.Record(Type.String({ pattern: ATTRIBUTE_NAME_PATTERN }), AttributeRuleSchema, {
+        additionalProperties: false,
+        description: 'Event attributes with rules (canonical values, aliases, taken from data, per-type availability). Undeclared attributes are free-form.',
+      }),
+    ),
+    slack: Type.Optional(
+      Type.Unknown({
+        description: 'Default Slack message template for webhooks of kind `slack`, for event types without their own `slack`. Absent: a generic message.',
+      }),
+    ),
   },
   { additionalProperties: false, description: 'A Herald profile: catalog, formats, test event, delivery policy defaults.' },
 );
@@ -175,3 +225,4 @@ export type EventTypeEntry = Static<typeof EventTypeEntrySchema>;
 export type RetryPolicyInput = Static<typeof RetryPolicySchema>;
 export type SuccessRuleInput = Static<typeof SuccessRuleSchema>;
 export type DeliveryPolicyInput = Static<typeof DeliveryPolicySchema>;
+export type AttributeRuleInput = Static<typeof AttributeRuleSchema>;

@@ -2,6 +2,7 @@
  * Checks a webhook's settings against the profile and the catalog, with the
  * reasons an API user needs (422). Pure: the caller passes what it looked up.
  */
+import { resolveFilterPatterns, type AttributeRules } from '../domain/attributes.js';
 import { isValidSubscriptionPattern } from '../domain/matching.js';
 import { isSigningSecretKey, isWhsecSecret } from '../domain/secrets.js';
 import { signatureHeaderNames } from '../domain/signatures/index.js';
@@ -105,4 +106,17 @@ export function resolveFormat(formats: Readonly<Record<string, Format>>, name: s
     throw invalid('unknown_format', `format ${JSON.stringify(name)} is not defined; known: ${Object.keys(formats).join(', ')}`);
   }
   return format;
+}
+
+/**
+ * Filters on attributes the profile declares get their canonical spelling (an alias such as
+ * Qovery's `DEPLOYMENT` is stored as `DEVELOPMENT`); a value that is not declared is a 422.
+ */
+export function normalizeFilters(filters: Record<string, string[]>, rules: AttributeRules): Record<string, string[]> {
+  if (Object.keys(rules).length === 0) return filters;
+  const resolved = resolveFilterPatterns(rules, filters);
+  if (resolved.problems.length > 0) {
+    throw invalid('invalid_filter', `filters: ${resolved.problems.map((p) => p.message).join('; ')}`, resolved.problems.map(({ path, message }) => ({ path, message })));
+  }
+  return resolved.filters;
 }

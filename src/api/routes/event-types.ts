@@ -54,7 +54,8 @@ export const eventTypeRoutes =
           deprecated: body.deprecated ?? false,
           archived: false,
           format: body.format ?? null,
-          extra: {},
+          // Catalog data the API does not edit (payloadType, platforms, slack…) survives a replace.
+          extra: (await getEventType(ctx.db, name))?.extra ?? {},
         };
         // Examples are checked before anything is written: a refused request changes nothing.
         if (type.schema) {

@@ -52,7 +52,7 @@ export const eventRoutes =
         if (body.data === undefined) throw new HeraldError(400, 'validation_failed', 'body must have property data');
         const time = body.time !== undefined ? Date.parse(body.time) : null;
         const result = await ingestEvent(
-          ctx.db,
+          ctx.ingest,
           ctx.catalog,
           {
             organizationId: org,

@@ -19,7 +19,7 @@ import {
   type WebhookFields,
 } from '../../store/repositories/webhooks.js';
 import { newSecretFor } from '../../webhooks/new-secret.js';
-import { checkHeaders, checkSecret, checkSubscriptions, checkUrl, resolveFormat } from '../../webhooks/validate-webhook.js';
+import { checkHeaders, checkSecret, checkSubscriptions, checkUrl, normalizeFilters, resolveFormat } from '../../webhooks/validate-webhook.js';
 import type { ApiContext } from '../context.js';
 import { pageBody, pageRequest } from '../pagination.js';
 import { IsoTime, JsonObject as JsonObjectSchema, OrgItemParams, OrgParams, PageOf, PageQuery, errorResponses } from '../schemas.js';
@@ -124,7 +124,7 @@ export const webhookRoutes =
           description: body.description ?? '',
           enabled: body.enabled ?? true,
           events: body.events ?? [],
-          filters: body.filters ?? {},
+          filters: normalizeFilters(body.filters ?? {}, ctx.profile.attributes),
           format: body.format ?? null,
           headers: body.headers ?? {},
           rateLimit: body.rateLimit ?? null,
@@ -168,6 +168,7 @@ export const webhookRoutes =
         const { org, id } = request.params;
         const current = await load(org, id);
         const patch = toFields(request.body);
+        if (patch.filters !== undefined) patch.filters = normalizeFilters(patch.filters, ctx.profile.attributes);
         const next = { ...current, ...patch };
         // A change of format or signing must keep the stored secret usable.
         const secrets = patch.format !== undefined || patch.signing !== undefined ? await getWebhookSecrets(ctx.db, org, id) : null;

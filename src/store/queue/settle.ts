@@ -39,6 +39,23 @@ export interface SettleInput {
  */
 export async function settleAttempt(db: Db, input: SettleInput, now: number): Promise<boolean> {
   const a = input.attempt;
+  const s = input.settlement;
+  const result = await db
+    .updateTable('deliveries')
+    .set({
+      status: s.kind === 'retry' ? 'pending' : s.kind,
+      next_attempt_at: s.kind === 'retry' ? s.at : null,
+      lease_owner: null,
+      attempt_count: input.attemptNumber,
+      failing: s.kind === 'succeeded' ? 0 : 1,
+      updated_at: now,
+    })
+    .where('id', '=', input.deliveryId)
+    .where('lease_owner', '=', input.lease)
+    .executeTakeFirst();
+  const kept = Number(result.numUpdatedRows) > 0;
+  // A delivery deleted while its attempt ran (its organization was deleted) leaves no orphan attempt behind.
+  if (!kept && !(await db.selectFrom('deliveries').select('id').where('id', '=', input.deliveryId).executeTakeFirst())) return false;
   await db
     .insertInto('attempts')
     .values({
@@ -58,21 +75,7 @@ export async function settleAttempt(db: Db, input: SettleInput, now: number): Pr
       error_message: a.errorMessage,
     })
     .execute();
-  const s = input.settlement;
-  const result = await db
-    .updateTable('deliveries')
-    .set({
-      status: s.kind === 'retry' ? 'pending' : s.kind,
-      next_attempt_at: s.kind === 'retry' ? s.at : null,
-      lease_owner: null,
-      attempt_count: input.attemptNumber,
-      failing: s.kind === 'succeeded' ? 0 : 1,
-      updated_at: now,
-    })
-    .where('id', '=', input.deliveryId)
-    .where('lease_owner', '=', input.lease)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+  return kept;
 }
 
 /** A webhook that had a success is healthy again: its failure clock stops. */
@@ -117,4 +120,20 @@ export async function disableFailingWebhooks(
     .returning(['id', 'organization_id', 'failing_since'])
     .execute();
   return rows.map((r) => ({ id: r.id, organizationId: r.organization_id, failingSince: Number(r.failing_since) }));
+}
+
+/**
+ * A retry settled for a webhook that was disabled while its attempt ran is
+ * parked as `skipped`, like the rest of that webhook's queue (for `recover`).
+ */
+export async function skipRetriesOfDisabledWebhooks(db: Db, deliveryIds: readonly string[], now: number): Promise<void> {
+  if (deliveryIds.length === 0) return;
+  await db
+    .updateTable('deliveries')
+    .set({ status: 'skipped', next_attempt_at: null, updated_at: now })
+    .where('id', 'in', deliveryIds)
+    .where('status', '=', 'pending')
+    .where('lease_owner', 'is', null)
+    .where('webhook_id', 'in', db.selectFrom('webhooks').select('id').where('enabled', '=', 0))
+    .execute();
 }
