@@ -11,6 +11,7 @@ import { adminTokenResolver } from './api/auth.js';
 import { buildApi, type HeraldApi } from './api/app.js';
 import { systemClock, type Clock } from './clock.js';
 import type { HeraldConfig } from './config.js';
+import { coerceError } from './errors.js';
 import { deliverBatch } from './delivery/deliver-batch.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { OPERATIONAL_EVENT_TYPES, SYSTEM_ORGANIZATION_ID } from './delivery/operational-events.js';
@@ -32,7 +33,7 @@ import { syncCatalog } from './store/repositories/event-types.js';
 import { ensureOrganization, getOrganization } from './store/repositories/organizations.js';
 import { getWebhookForDelivery } from './store/repositories/webhooks.js';
 import type { Db } from './store/schema.js';
-import { openSqlite } from './store/sqlite/open-sqlite.js';
+import { openStore } from './store/open-store.js';
 import { VERSION } from './version.js';
 
 export interface HeraldOptions {
@@ -57,6 +58,8 @@ export interface Herald {
 }
 
 const OPERATOR_WEBHOOK_ID = 'whk_operator';
+/** Advisory lock key for start-up writes on a shared database. */
+const STARTUP_LOCK = 7_243_021;
 
 export function createLogger(level: HeraldConfig['logLevel']): Logger {
   // Pretty lines for a person at a terminal, JSON lines for everything else.
@@ -78,14 +81,6 @@ function resolveAdminToken(config: HeraldConfig, log: Logger): string {
   // Printed once, to the terminal, so a newcomer can copy it; it is also in the file.
   process.stderr.write(`\nHerald admin token (saved in ${file}):\n\n  ${token}\n\n`);
   return token;
-}
-
-export async function openStore(config: HeraldConfig): Promise<{ db: Db; close(): Promise<void> }> {
-  if (config.databaseUrl !== null) {
-    throw new Error('HERALD_DATABASE_URL: PostgreSQL is not supported by this build yet; unset it to use the embedded SQLite store');
-  }
-  const { db } = openSqlite({ file: join(config.dataDir, 'herald.db') });
-  return { db, close: () => db.destroy() };
 }
 
 /** Keeps the operator's operational webhook in step with the config. */
@@ -131,13 +126,17 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? createLogger(config.logLevel);
   const profile = loadProfile(config.profile);
-  const store = await openStore(config);
+  const store = openStore(config, log);
   const db = store.db;
   await migrateOrThrow(db);
   const now = clock.now();
-  await syncCatalog(db, profile.catalog, 'profile', now);
-  await syncCatalog(db, OPERATIONAL_EVENT_TYPES, 'system', now);
-  await syncOperatorWebhook(db, config, now);
+  // Processes starting together on one database take turns writing the catalog.
+  await db.transaction().execute(async (trx) => {
+    if (store.capabilities.sharedQueue) await sql`select pg_advisory_xact_lock(${STARTUP_LOCK})`.execute(trx);
+    await syncCatalog(trx, profile.catalog, 'profile', now);
+    await syncCatalog(trx, OPERATIONAL_EVENT_TYPES, 'system', now);
+    await syncOperatorWebhook(trx, config, now);
+  });
 
   const adminToken = resolveAdminToken(config, log);
   const catalog = new Catalog(db, { attributeRules: profile.attributes });
@@ -198,7 +197,11 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
         claim: (requests, at, lease) =>
           db.transaction().execute(async (trx) => {
             const claimed = [];
-            for (const request of requests) claimed.push(...(await claimDue(trx, request, { now: at, leaseMs: config.dispatcher.leaseMs, lease })));
+            for (const request of requests) {
+              claimed.push(
+                ...(await claimDue(trx, request, { now: at, leaseMs: config.dispatcher.leaseMs, lease, shared: store.capabilities.sharedQueue })),
+              );
+            }
             return claimed;
           }),
         dueTimes: (ids) => nextDueTimes(db, ids),
@@ -219,6 +222,12 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     );
   }
 
+  // Other processes (workers) hear about new work through the store; a lost announcement only delays it.
+  const announce = (ids: Iterable<string>): void => {
+    if (!store.capabilities.sharedQueue) return;
+    store.announceDue([...ids]).catch((error: unknown) => log.warn({ err: coerceError(error) }, 'could not announce due work'));
+  };
+
   const api = await buildApi(
     {
       db,
@@ -233,10 +242,14 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
       webhookChanged: (id) => {
         webhooks.invalidate(id);
         dispatcher?.notify([id]);
+        announce([id]);
       },
-      deliveriesQueued: (ids) => dispatcher?.notify(ids),
+      deliveriesQueued: (ids) => {
+        dispatcher?.notify(ids);
+        announce(ids);
+      },
       isReady: async () => {
-        await sql`select 1`.execute(db);
+        await store.ping();
         return true;
       },
     },
@@ -244,6 +257,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
   );
 
   let retention: { stop(): Promise<void> } | null = null;
+  let stopListening: (() => Promise<void>) | null = null;
   const herald: Herald = {
     config,
     profile,
@@ -260,12 +274,17 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
       } else {
         await api.ready();
       }
+      if (dispatcher && store.capabilities.sharedQueue) {
+        const d = dispatcher;
+        stopListening = await store.listenDue((ids) => (ids.length > 0 ? d.notify(ids) : d.rescanSoon()), log.child({ component: 'listen' }));
+      }
       dispatcher?.start();
       if (works) retention = startRetention(db, clock, log.child({ component: 'retention' }), { retentionDays: config.retentionDays });
     },
     async stop() {
       // Stop taking requests first, then let in-flight attempts finish, then close the store.
       await api.close();
+      await stopListening?.();
       await dispatcher?.stop();
       await retention?.stop();
       await sender.close();

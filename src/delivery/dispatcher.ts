@@ -82,6 +82,12 @@ export class Dispatcher {
     this.#loop = this.#run();
   }
 
+  /** Rescans due times from the store at the next turn (another process may have queued work). */
+  rescanSoon(): void {
+    this.#lastScan = -Infinity;
+    this.#wake.notify();
+  }
+
   /** New work for these webhooks is due now (called after an ingest commits). */
   notify(webhookIds: Iterable<string>, at: number = this.#clock.now()): void {
     for (const id of webhookIds) this.#lower(id, at);
@@ -171,7 +177,7 @@ export class Dispatcher {
         this.#schedule.set(webhookId, this.#rates.nextTokenAt(webhookId, limits.rateLimit, now));
         continue;
       }
-      requests.push({ webhookId, limit: granted });
+      requests.push({ webhookId, limit: granted, cap: limits.concurrency });
       budget -= granted;
     }
     if (requests.length === 0) return 0;

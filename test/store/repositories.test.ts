@@ -246,7 +246,7 @@ for (const dialect of DIALECTS) {
     it('refuses a second event with the same external id in one organization, allows it in another', async () => {
       const { db } = store();
       await insertEventWithDeliveries(db, event('evt_1', { externalId: 'op-1' }), []);
-      await expect(insertEventWithDeliveries(db, event('evt_2', { externalId: 'op-1' }), [])).rejects.toThrow(/UNIQUE/);
+      await expect(insertEventWithDeliveries(db, event('evt_2', { externalId: 'op-1' }), [])).rejects.toThrow(/UNIQUE|duplicate key/);
       await insertEventWithDeliveries(db, event('evt_3', { externalId: 'op-1', organizationId: 'org_other' }), []);
       await insertEventWithDeliveries(db, event('evt_4'), []);
       await insertEventWithDeliveries(db, event('evt_5'), []);

@@ -42,7 +42,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('filters', 'text', (c) => c.notNull())
     .addColumn('format', 'text')
     .addColumn('headers', 'text', (c) => c.notNull())
-    .addColumn('rate_limit', 'integer')
+    .addColumn('rate_limit', 'double precision')
     .addColumn('timeout_ms', 'integer')
     .addColumn('concurrency', 'integer')
     .addColumn('retry', 'text')

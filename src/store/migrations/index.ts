@@ -10,14 +10,22 @@ const provider: MigrationProvider = {
   getMigrations: async () => MIGRATIONS,
 };
 
-export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationResultSet> {
-  const migrator = new Migrator({ db, provider });
+export interface MigrateOptions {
+  /**
+   * PostgreSQL schema of Kysely's bookkeeping tables, when Herald's tables
+   * live outside `public` (one schema per test, or per deployment).
+   */
+  schema?: string;
+}
+
+export async function migrateToLatest<DB>(db: Kysely<DB>, options: MigrateOptions = {}): Promise<MigrationResultSet> {
+  const migrator = new Migrator({ db, provider, ...(options.schema ? { migrationTableSchema: options.schema } : {}) });
   return migrator.migrateToLatest();
 }
 
 /** Runs every pending migration, throwing with the failed migration's name on error. */
-export async function migrateOrThrow<DB>(db: Kysely<DB>): Promise<string[]> {
-  const { error, results } = await migrateToLatest(db);
+export async function migrateOrThrow<DB>(db: Kysely<DB>, options: MigrateOptions = {}): Promise<string[]> {
+  const { error, results } = await migrateToLatest(db, options);
   const failed = results?.find((r) => r.status === 'Error');
   if (error) {
     const cause = error instanceof Error ? error.message : String(error);

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../schema.js';
 import { num } from '../rows.js';
 import { isPending } from './pending.js';
@@ -21,6 +22,8 @@ export interface ClaimedDelivery {
 export interface ClaimRequest {
   webhookId: string;
   limit: number;
+  /** The webhook's concurrency cap, enforced against leases held by every process when the queue is shared. */
+  cap: number;
 }
 
 /**
@@ -32,24 +35,45 @@ export interface ClaimRequest {
 export async function claimDue(
   db: Db,
   request: ClaimRequest,
-  options: { now: number; leaseMs: number; lease: string },
+  options: { now: number; leaseMs: number; lease: string; shared: boolean },
 ): Promise<ClaimedDelivery[]> {
   const leaseExpiresAt = options.now + options.leaseMs;
+  let limit = request.limit;
+  let candidates = db
+    .selectFrom('deliveries')
+    .select('id')
+    .where('webhook_id', '=', request.webhookId)
+    .where(isPending)
+    .where('next_attempt_at', '<=', options.now)
+    .orderBy('next_attempt_at');
+  if (options.shared) {
+    // Workers claiming for the same webhook take turns (a transaction-scoped
+    // lock per webhook), so the count of live leases below is exact and the
+    // cap holds across processes; different webhooks never wait on each other.
+    await sql`select pg_advisory_xact_lock(hashtextextended(${request.webhookId}, 0))`.execute(db);
+    const held = await db
+      .selectFrom('deliveries')
+      .select(sql<number>`count(*)`.as('n'))
+      .where('webhook_id', '=', request.webhookId)
+      .where(isPending)
+      .where('lease_owner', 'is not', null)
+      .where('next_attempt_at', '>', options.now)
+      .executeTakeFirst();
+    limit = Math.min(limit, request.cap - Number(held?.n ?? 0));
+    if (limit <= 0) return [];
+    // Rows another transaction is claiming are skipped, not waited for.
+    candidates = candidates.forUpdate().skipLocked();
+  }
   const rows = await db
     .updateTable('deliveries')
     .set({ lease_owner: options.lease, next_attempt_at: leaseExpiresAt, updated_at: options.now })
     .where(
       'id',
       'in',
-      db
-        .selectFrom('deliveries')
-        .select('id')
-        .where('webhook_id', '=', request.webhookId)
-        .where(isPending)
-        .where('next_attempt_at', '<=', options.now)
-        .orderBy('next_attempt_at')
-        .limit(request.limit),
+      candidates.limit(limit),
     )
+    // Re-checked in the update itself: a row settled since it was selected is left alone.
+    .where(isPending)
     .returning(['id', 'event_id', 'webhook_id', 'organization_id', 'attempt_count', 'event_time', 'failing'])
     .execute();
   return rows.map((r) => ({

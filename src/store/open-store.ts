@@ -1,0 +1,15 @@
+import type { Logger } from 'pino';
+import type { HeraldConfig } from '../config.js';
+import { openPostgresStore } from './postgres/postgres-store.js';
+import { openSqliteStore } from './sqlite/sqlite-store.js';
+import type { Store } from './store.js';
+
+/** SQLite in the data dir unless a PostgreSQL URL is configured. */
+export function openStore(config: HeraldConfig, log: Logger): Store {
+  const url = config.databaseUrl;
+  if (url === null) return openSqliteStore(config.dataDir);
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    throw new Error('HERALD_DATABASE_URL: only postgres:// (or postgresql://) URLs are supported; unset it for the embedded SQLite store');
+  }
+  return openPostgresStore({ url }, log);
+}
