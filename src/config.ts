@@ -13,6 +13,8 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { Type, type Static } from 'typebox';
 import { parse as parseYaml } from 'yaml';
 
+import { parseEncryptionKey } from './encryption/keyring.js';
+
 export const ROLES = ['all', 'api', 'worker'] as const;
 /** `api` serves HTTP only, `worker` delivers only, `all` does both. */
 export type Role = (typeof ROLES)[number];
@@ -92,11 +94,19 @@ export interface HeraldConfig {
    */
   readonly adminToken: string | null;
   /**
-   * Key that encrypts signing secrets at rest; null means a key file generated in `dataDir`.
+   * Key that encrypts signing secrets at rest (AES-256-GCM): base64 of 32 bytes
+   * (`openssl rand -base64 32`). Null means a key file generated in `dataDir`;
+   * required with `databaseUrl`, since processes sharing PostgreSQL do not share a data dir.
    * `HERALD_ENCRYPTION_KEY` (no flag).
    * @defaultValue null
    */
   readonly encryptionKey: string | null;
+  /**
+   * Earlier encryption keys, still accepted to open secrets while `herald rotate-encryption-key`
+   * re-encrypts them under `encryptionKey`. `HERALD_PREVIOUS_ENCRYPTION_KEYS` (comma-separated; no flag).
+   * @defaultValue []
+   */
+  readonly previousEncryptionKeys: readonly string[];
   /**
    * CIDRs that webhook URLs may reach although private/loopback (SSRF guard allow-list).
    * A bare address is read as a single host (`/32`, `/128`); the resolved list always has
@@ -115,6 +125,16 @@ export interface HeraldConfig {
    */
   readonly logLevel: LogLevel;
   /**
+   * PostgreSQL connections per process. `HERALD_DATABASE_POOL_SIZE`, `--database-pool-size`.
+   * @defaultValue 10
+   */
+  readonly databasePoolSize: number;
+  /**
+   * Longest a PostgreSQL statement may run before it is cancelled. `HERALD_STATEMENT_TIMEOUT_MS`, `--statement-timeout-ms`.
+   * @defaultValue 30000
+   */
+  readonly statementTimeoutMs: number;
+  /**
    * Events and attempts older than this are purged. `HERALD_RETENTION_DAYS`, `--retention-days`.
    * @defaultValue 30
    */
@@ -124,6 +144,17 @@ export interface HeraldConfig {
    * @defaultValue 262144
    */
   readonly maxPayloadBytes: number;
+  /**
+   * API requests per second each token may make (a token bucket per token and process); 0 turns
+   * the limit off. Over it the API answers 429 with `Retry-After`. `HERALD_API_RATE_LIMIT`, `--api-rate-limit`.
+   * @defaultValue 1000
+   */
+  readonly apiRateLimit: number;
+  /**
+   * Requests a token may make at once above the rate (the bucket's size). `HERALD_API_RATE_BURST`, `--api-rate-burst`.
+   * @defaultValue 2000
+   */
+  readonly apiRateBurst: number;
   /**
    * Where Herald sends its own operational events; null sends none.
    * `HERALD_OPERATOR_WEBHOOK_URL` (`--operator-webhook-url`) + `HERALD_OPERATOR_WEBHOOK_SECRET`.
@@ -144,6 +175,13 @@ export interface HeraldConfig {
    * @defaultValue 4096
    */
   readonly responseBodyLimitBytes: number;
+  /**
+   * CSP `frame-ancestors` sources allowed to embed an organization's dashboard (portal links),
+   * e.g. `https://app.example.com`; null: `'self'`. Operator pages are never embeddable.
+   * `HERALD_DASHBOARD_FRAME_ANCESTORS`, `--dashboard-frame-ancestors`.
+   * @defaultValue null
+   */
+  readonly dashboardFrameAncestors: string | null;
 }
 
 export const CONFIG_DEFAULTS: HeraldConfig = deepFreeze({
@@ -154,15 +192,21 @@ export const CONFIG_DEFAULTS: HeraldConfig = deepFreeze({
   profile: 'standard',
   adminToken: null,
   encryptionKey: null,
+  previousEncryptionKeys: [],
   allowPrivateNetworks: [],
   role: 'all',
   logLevel: 'info',
+  databasePoolSize: 10,
+  statementTimeoutMs: 30_000,
   retentionDays: 30,
   maxPayloadBytes: 262_144,
+  apiRateLimit: 1000,
+  apiRateBurst: 2000,
   operatorWebhook: null,
   dispatcher: { batchSize: 100, maxInFlight: 512, leaseMs: 60_000, pollIntervalMs: 1000, shutdownGraceMs: 10_000 },
   autoDisableAfterS: null,
   responseBodyLimitBytes: 4096,
+  dashboardFrameAncestors: null,
 });
 
 const D = CONFIG_DEFAULTS;
@@ -178,7 +222,8 @@ export const HeraldConfigSchema = Type.Object(
     databaseUrl: nullable(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9+.-]*://' }), 'postgres://… to use PostgreSQL; null: SQLite in dataDir.'),
     profile: Type.String({ minLength: 1, default: D.profile, description: 'Built-in profile name or path to a profile file.' }),
     adminToken: nullable(Type.String({ minLength: 1 }), 'Admin API token; null: generated on first start.'),
-    encryptionKey: nullable(Type.String({ minLength: 1 }), 'Key that encrypts signing secrets at rest; null: a generated key file.'),
+    encryptionKey: nullable(Type.String({ minLength: 1 }), 'Key that encrypts signing secrets at rest (base64 of 32 bytes); null: a generated key file.'),
+    previousEncryptionKeys: Type.Array(Type.String(), { default: [], description: 'Earlier encryption keys, accepted while rotating keys.' }),
     allowPrivateNetworks: Type.Array(Type.String(), { default: [], description: 'CIDRs that webhook URLs may reach although private.' }),
     role: Type.Union([Type.Literal('all'), Type.Literal('api'), Type.Literal('worker')], { default: D.role, description: 'What this process does.' }),
     logLevel: Type.Union(
@@ -193,8 +238,12 @@ export const HeraldConfigSchema = Type.Object(
       ],
       { default: D.logLevel, description: 'Log level.' },
     ),
+    databasePoolSize: Type.Integer({ minimum: 1, maximum: 1000, default: D.databasePoolSize, description: 'PostgreSQL connections per process.' }),
+    statementTimeoutMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: D.statementTimeoutMs, description: 'Longest a PostgreSQL statement may run.' }),
     retentionDays: Type.Integer({ minimum: 1, maximum: 36500, default: D.retentionDays, description: 'Days events and attempts are kept.' }),
     maxPayloadBytes: Type.Integer({ minimum: 1, maximum: 104_857_600, default: D.maxPayloadBytes, description: 'Largest accepted event body.' }),
+    apiRateLimit: Type.Integer({ minimum: 0, maximum: 1_000_000, default: D.apiRateLimit, description: 'API requests per second per token; 0: no limit.' }),
+    apiRateBurst: Type.Integer({ minimum: 1, maximum: 10_000_000, default: D.apiRateBurst, description: 'API requests a token may make at once above the rate.' }),
     operatorWebhook: nullable(
       Type.Object(
         {
@@ -217,6 +266,7 @@ export const HeraldConfigSchema = Type.Object(
     ),
     autoDisableAfterS: nullable(Type.Integer({ minimum: 1 }), "Overrides the profile's auto-disable period, seconds; null keeps the profile's."),
     responseBodyLimitBytes: Type.Integer({ minimum: 0, maximum: 1_048_576, default: D.responseBodyLimitBytes, description: 'Response body bytes kept per attempt.' }),
+    dashboardFrameAncestors: nullable(Type.String({ minLength: 1, maxLength: 2000, pattern: '^[^;,\\r\\n]+$' }), "CSP frame-ancestors sources that may embed organization dashboards; null: 'self'."),
   },
   { additionalProperties: false, description: 'Herald configuration.' },
 );
@@ -262,12 +312,17 @@ const SPECS: readonly OptionSpec[] = [
   { key: 'databaseUrl', env: 'HERALD_DATABASE_URL', flag: '--database-url', expect: 'a database URL such as postgres://user:password@host:5432/herald', secret: true },
   { key: 'profile', env: 'HERALD_PROFILE', flag: '--profile' },
   { key: 'adminToken', env: 'HERALD_ADMIN_TOKEN', flag: null, secret: true },
-  { key: 'encryptionKey', env: 'HERALD_ENCRYPTION_KEY', flag: null, secret: true },
+  { key: 'encryptionKey', env: 'HERALD_ENCRYPTION_KEY', flag: null, expect: 'base64 of 32 bytes (openssl rand -base64 32)', secret: true },
+  { key: 'previousEncryptionKeys', env: 'HERALD_PREVIOUS_ENCRYPTION_KEYS', flag: null, expect: 'base64 keys of 32 bytes, comma-separated', secret: true },
   { key: 'allowPrivateNetworks', env: 'HERALD_ALLOW_PRIVATE_NETWORKS', flag: '--allow-private-networks', expect: 'a list of CIDRs such as 10.0.0.0/8, 127.0.0.1/32 or fd00::/8' },
   { key: 'role', env: 'HERALD_ROLE', flag: '--role' },
   { key: 'logLevel', env: 'HERALD_LOG_LEVEL', flag: '--log-level' },
+  { key: 'databasePoolSize', env: 'HERALD_DATABASE_POOL_SIZE', flag: '--database-pool-size' },
+  { key: 'statementTimeoutMs', env: 'HERALD_STATEMENT_TIMEOUT_MS', flag: '--statement-timeout-ms' },
   { key: 'retentionDays', env: 'HERALD_RETENTION_DAYS', flag: '--retention-days' },
   { key: 'maxPayloadBytes', env: 'HERALD_MAX_PAYLOAD_BYTES', flag: '--max-payload-bytes' },
+  { key: 'apiRateLimit', env: 'HERALD_API_RATE_LIMIT', flag: '--api-rate-limit' },
+  { key: 'apiRateBurst', env: 'HERALD_API_RATE_BURST', flag: '--api-rate-burst' },
   { key: 'operatorWebhook.url', env: 'HERALD_OPERATOR_WEBHOOK_URL', flag: '--operator-webhook-url', expect: 'an http(s) URL' },
   { key: 'operatorWebhook.secret', env: 'HERALD_OPERATOR_WEBHOOK_SECRET', flag: null, expect: 'a Standard Webhooks secret whsec_<base64>', secret: true },
   { key: 'dispatcher.batchSize', env: 'HERALD_DISPATCHER_BATCH_SIZE', flag: '--dispatcher-batch-size' },
@@ -277,6 +332,7 @@ const SPECS: readonly OptionSpec[] = [
   { key: 'dispatcher.shutdownGraceMs', env: 'HERALD_SHUTDOWN_GRACE_MS', flag: '--shutdown-grace-ms' },
   { key: 'autoDisableAfterS', env: 'HERALD_AUTO_DISABLE_AFTER_S', flag: '--auto-disable-after-s' },
   { key: 'responseBodyLimitBytes', env: 'HERALD_RESPONSE_BODY_LIMIT_BYTES', flag: '--response-body-limit-bytes' },
+  { key: 'dashboardFrameAncestors', env: 'HERALD_DASHBOARD_FRAME_ANCESTORS', flag: '--dashboard-frame-ancestors', expect: "CSP sources such as https://app.example.com 'self'" },
 ];
 
 /** Environment variable and flag that name the config file. */
@@ -454,6 +510,9 @@ function got(spec: OptionSpec, raw: unknown): string {
   return ` (got ${JSON.stringify(raw) ?? String(raw)})`;
 }
 
+/** Options with checks of their own above the schema's; the schema's message would repeat them. */
+const CHECKED_APART = new Set(['allowPrivateNetworks', 'encryptionKey', 'previousEncryptionKeys']);
+
 const validateConfig = new Ajv({ allErrors: true, strict: true }).compile(HeraldConfigSchema);
 
 function setPath(target: Record<string, unknown>, key: string, value: unknown): void {
@@ -537,6 +596,23 @@ export function resolveConfig(input: ResolveConfigInput = {}): HeraldConfig {
     networks.value = cidrs;
   }
 
+  // Encryption keys are base64 of exactly 32 bytes; like every secret, never echoed.
+  const currentKey = layer('encryptionKey');
+  if (typeof currentKey.value === 'string' && parseEncryptionKey(currentKey.value) === null) {
+    const keySpec = spec('encryptionKey');
+    issues.push({ option: 'encryptionKey', source: currentKey.source, message: `must be ${expectation(keySpec)}${got(keySpec, currentKey.raw)}` });
+  }
+  const previousKeys = layer('previousEncryptionKeys');
+  const keyList = normalizeList(previousKeys.value);
+  if (Array.isArray(keyList)) {
+    previousKeys.value = keyList;
+    keyList.forEach((item, index) => {
+      if (typeof item === 'string' && parseEncryptionKey(item) !== null) return;
+      const size = typeof item === 'string' ? ` (got a value of ${item.length} characters)` : '';
+      issues.push({ option: 'previousEncryptionKeys', source: previousKeys.source, message: `key ${index + 1} must be base64 of 32 bytes${size}` });
+    });
+  }
+
   const config: Record<string, unknown> = {};
   for (const s of SPECS) if (!s.key.startsWith('operatorWebhook.')) setPath(config, s.key, layer(s.key).value);
 
@@ -566,7 +642,7 @@ export function resolveConfig(input: ResolveConfigInput = {}): HeraldConfig {
       const { raw, source } = layer(key);
       // A missing half of the operator webhook is already reported above.
       if ((key === 'operatorWebhook.url' && !hasUrl) || (key === 'operatorWebhook.secret' && !hasSecret)) continue;
-      if (key === 'allowPrivateNetworks' && issues.some((i) => i.option === key)) continue;
+      if (CHECKED_APART.has(key) && issues.some((i) => i.option === key)) continue;
       issues.push({ option: key, source, message: `must be ${expectation(s)}${got(s, raw)}` });
     }
   }

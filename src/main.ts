@@ -7,11 +7,15 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import pino, { type Logger } from 'pino';
-import { adminTokenResolver } from './api/auth.js';
+import { adminTokenResolver, chainResolvers } from './api/auth.js';
+import { OrganizationTokens } from './api/organization-tokens.js';
 import { buildApi, type HeraldApi } from './api/app.js';
 import { systemClock, type Clock } from './clock.js';
 import type { HeraldConfig } from './config.js';
 import { coerceError } from './errors.js';
+import type { Keyring } from './encryption/keyring.js';
+import { loadKeyring } from './encryption/load-keyring.js';
+import { prepareSecretsAtRest } from './encryption/secrets-at-rest.js';
 import { deliverBatch } from './delivery/deliver-batch.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { OPERATIONAL_EVENT_TYPES, SYSTEM_ORGANIZATION_ID } from './delivery/operational-events.js';
@@ -25,7 +29,7 @@ import { IngestBatcher } from './ingest/ingest-batcher.js';
 import { Metrics } from './metrics.js';
 import { loadProfile, type Profile } from './profile/load-profile.js';
 import { migrateOrThrow } from './store/migrations/index.js';
-import { claimDue } from './store/queue/claim-due.js';
+import { claimDueMany } from './store/queue/claim-due.js';
 import { nextDueTimes } from './store/queue/due-times.js';
 import { releaseLeases } from './store/queue/release-leases.js';
 import { getEventsByIds } from './store/repositories/events.js';
@@ -34,6 +38,7 @@ import { ensureOrganization, getOrganization } from './store/repositories/organi
 import { getWebhookForDelivery } from './store/repositories/webhooks.js';
 import type { Db } from './store/schema.js';
 import { openStore } from './store/open-store.js';
+import { TargetGuard, type LookupAll } from './ssrf/target-guard.js';
 import { VERSION } from './version.js';
 
 export interface HeraldOptions {
@@ -42,6 +47,8 @@ export interface HeraldOptions {
   logger?: Logger;
   /** Replaces the HTTP sender (the SSRF guard wraps it; tests may observe it). */
   sender?: Sender;
+  /** Replaces the DNS lookup of the SSRF guard (tests resolve names without asking a DNS server). */
+  lookup?: LookupAll;
 }
 
 export interface Herald {
@@ -84,7 +91,7 @@ function resolveAdminToken(config: HeraldConfig, log: Logger): string {
 }
 
 /** Keeps the operator's operational webhook in step with the config. */
-async function syncOperatorWebhook(db: Db, config: HeraldConfig, now: number): Promise<void> {
+async function syncOperatorWebhook(db: Db, config: HeraldConfig, now: number, keyring: Keyring): Promise<void> {
   await ensureOrganization(db, SYSTEM_ORGANIZATION_ID, now);
   const hook = config.operatorWebhook;
   if (!hook) {
@@ -107,7 +114,7 @@ async function syncOperatorWebhook(db: Db, config: HeraldConfig, now: number): P
     retry: null,
     signing: 'hmac',
     metadata: '{}',
-    secret: hook.secret,
+    secret: keyring.seal(hook.secret, OPERATOR_WEBHOOK_ID),
     previous_secret: null,
     previous_secret_expires_at: null,
     failing_since: null,
@@ -126,22 +133,53 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? createLogger(config.logLevel);
   const profile = loadProfile(config.profile);
+  // Before the store opens: a PostgreSQL deployment without HERALD_ENCRYPTION_KEY stops here.
+  const { keyring, source: keySource } = loadKeyring(config, log);
   const store = openStore(config, log);
   const db = store.db;
   await migrateOrThrow(db);
   const now = clock.now();
   // Processes starting together on one database take turns writing the catalog.
-  await db.transaction().execute(async (trx) => {
-    if (store.capabilities.sharedQueue) await sql`select pg_advisory_xact_lock(${STARTUP_LOCK})`.execute(trx);
-    await syncCatalog(trx, profile.catalog, 'profile', now);
-    await syncCatalog(trx, OPERATIONAL_EVENT_TYPES, 'system', now);
-    await syncOperatorWebhook(trx, config, now);
-  });
+  await db
+    .transaction()
+    .execute(async (trx) => {
+      if (store.capabilities.sharedQueue) await sql`select pg_advisory_xact_lock(${STARTUP_LOCK})`.execute(trx);
+      // A wrong encryption key stops the start here, before anything is signed with garbage.
+      const { sealed } = await prepareSecretsAtRest(trx, keyring, keySource);
+      if (sealed > 0) log.info({ webhooks: sealed }, 'encrypted webhook secrets that were stored in clear');
+      await syncCatalog(trx, profile.catalog, 'profile', now);
+      await syncCatalog(trx, OPERATIONAL_EVENT_TYPES, 'system', now);
+      await syncOperatorWebhook(trx, config, now, keyring);
+    })
+    .catch(async (error: unknown) => {
+      await store.close();
+      throw error;
+    });
+  if (config.allowPrivateNetworks.length > 0) {
+    log.warn(
+      { allowPrivateNetworks: config.allowPrivateNetworks },
+      'webhooks may reach these private networks (SSRF guard allow-list): fine for local development, rarely what a production deployment wants',
+    );
+  }
+  const targets = new TargetGuard({ allow: config.allowPrivateNetworks, ...(options.lookup ? { lookup: options.lookup } : {}) });
 
   const adminToken = resolveAdminToken(config, log);
   const catalog = new Catalog(db, { attributeRules: profile.attributes });
   await catalog.reload();
-  const webhooks = new WebhookCache((id) => getWebhookForDelivery(db, id));
+  // Secrets are stored sealed; the cache holds them opened, for signing.
+  const webhooks = new WebhookCache(async (id) => {
+    const found = await getWebhookForDelivery(db, id);
+    if (!found) return null;
+    const { secrets } = found;
+    return {
+      webhook: found.webhook,
+      secrets: {
+        current: keyring.open(secrets.current, id),
+        previous: secrets.previous === null ? null : keyring.open(secrets.previous, id),
+        previousExpiresAt: secrets.previousExpiresAt,
+      },
+    };
+  });
   const organizations = new Map<string, { value: Awaited<ReturnType<typeof getOrganization>>; at: number }>();
   const loadOrganization = async (id: string) => {
     const hit = organizations.get(id);
@@ -152,6 +190,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
   };
 
   let dispatcher: Dispatcher | null = null;
+  let settler: Settler | null = null;
   const metrics = new Metrics({
     inFlight: () => dispatcher?.inFlight ?? 0,
     queueDepth: async () => {
@@ -164,12 +203,12 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     },
   });
 
-  const sender = options.sender ?? createSender({ responseBodyLimitBytes: config.responseBodyLimitBytes });
+  const sender = options.sender ?? createSender({ responseBodyLimitBytes: config.responseBodyLimitBytes, connect: targets.connector() });
   const works = config.role === 'all' || config.role === 'worker';
   const serves = config.role === 'all' || config.role === 'api';
 
   if (works) {
-    const settler = new Settler(db, clock, log, {
+    const batchSettler = new Settler(db, clock, log, {
       onDisabled: (ids) => ids.forEach((id) => webhooks.invalidate(id)),
       onQueued: (ids) => dispatcher?.notify(ids),
       onSettled: (item) => {
@@ -177,6 +216,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
         else metrics.deliveries.inc({ outcome: item.input.settlement.kind });
       },
     });
+    settler = batchSettler;
     const renderer = new RequestRenderer(profile, { userAgent: `Herald/${VERSION}`, systemOrganizationId: SYSTEM_ORGANIZATION_ID });
     const deps = {
       loadEvents: (ids: readonly string[]) => getEventsByIds(db, ids),
@@ -185,7 +225,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
       catalog,
       renderer,
       sender,
-      settler,
+      settler: batchSettler,
       policy: profile.delivery,
       autoDisableAfterS: config.autoDisableAfterS,
       clock,
@@ -195,15 +235,9 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     dispatcher = new Dispatcher(
       {
         claim: (requests, at, lease) =>
-          db.transaction().execute(async (trx) => {
-            const claimed = [];
-            for (const request of requests) {
-              claimed.push(
-                ...(await claimDue(trx, request, { now: at, leaseMs: config.dispatcher.leaseMs, lease, shared: store.capabilities.sharedQueue })),
-              );
-            }
-            return claimed;
-          }),
+          db
+            .transaction()
+            .execute((trx) => claimDueMany(trx, requests, { now: at, leaseMs: config.dispatcher.leaseMs, lease, shared: store.capabilities.sharedQueue })),
         dueTimes: (ids) => nextDueTimes(db, ids),
         limits: async (id) => {
           const cached = webhooks.peek(id) ?? (await webhooks.get(id));
@@ -212,7 +246,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
         },
         deliver: (batch, onSettled) => deliverBatch(deps, batch, onSettled),
         release: async (leases, at) => {
-          await settler.drain();
+          await batchSettler.drain();
           await releaseLeases(db, leases, at);
         },
       },
@@ -228,6 +262,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     store.announceDue([...ids]).catch((error: unknown) => log.warn({ err: coerceError(error) }, 'could not announce due work'));
   };
 
+  const organizationTokens = new OrganizationTokens(db, clock);
   const api = await buildApi(
     {
       db,
@@ -238,7 +273,10 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
       config,
       metrics,
       version: VERSION,
-      resolveToken: adminTokenResolver(adminToken),
+      resolveToken: chainResolvers(adminTokenResolver(adminToken), organizationTokens.resolve),
+      organizationTokens,
+      keyring,
+      targets,
       webhookChanged: (id) => {
         webhooks.invalidate(id);
         dispatcher?.notify([id]);
@@ -253,7 +291,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
         return true;
       },
     },
-    { logger: log },
+    { logger: log, surface: serves ? 'full' : 'operations' },
   );
 
   let retention: { stop(): Promise<void> } | null = null;
@@ -267,19 +305,16 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     adminToken,
     url: null,
     async start() {
-      if (serves) {
-        const address = await api.listen({ host: config.host, port: config.port });
-        herald.url = address;
-        log.info({ url: address, profile: profile.name, role: config.role }, 'Herald is listening');
-      } else {
-        await api.ready();
-      }
+      // Workers listen too, for /healthz, /readyz and /metrics only.
+      const address = await api.listen({ host: config.host, port: config.port });
+      herald.url = address;
+      log.info({ url: address, profile: profile.name, role: config.role }, 'Herald is listening');
       if (dispatcher && store.capabilities.sharedQueue) {
         const d = dispatcher;
         stopListening = await store.listenDue((ids) => (ids.length > 0 ? d.notify(ids) : d.rescanSoon()), log.child({ component: 'listen' }));
       }
       dispatcher?.start();
-      if (works) retention = startRetention(db, clock, log.child({ component: 'retention' }), { retentionDays: config.retentionDays });
+      if (works) retention = startRetention(db, clock, log.child({ component: 'retention' }), { retentionDays: config.retentionDays, shared: store.capabilities.sharedQueue });
     },
     async stop() {
       // Stop taking requests first, then let in-flight attempts finish, then close the store.
@@ -287,7 +322,10 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
       await stopListening?.();
       await dispatcher?.stop();
       await retention?.stop();
-      await sender.close();
+      // Attempts still running after the grace period are abandoned (their leases were given
+      // back); their late settles are fenced out by the lease.
+      await sender.destroy();
+      await settler?.drain();
       await store.close();
     },
   };

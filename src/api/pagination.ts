@@ -10,7 +10,8 @@ export function pageRequest(query: { limit?: number; cursor?: string }): PageReq
   let after: string | null = null;
   if (query.cursor !== undefined && query.cursor !== '') {
     after = Buffer.from(query.cursor, 'base64url').toString('utf8');
-    if (after === '' || encodeCursor(after) !== query.cursor) {
+    // A cursor this API made re-encodes to itself, and never holds a NUL (PostgreSQL text cannot).
+    if (after === '' || after.includes('\u0000') || encodeCursor(after) !== query.cursor) {
       throw new HeraldError(400, 'invalid_cursor', 'cursor is not one this API returned');
     }
   }

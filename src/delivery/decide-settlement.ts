@@ -12,6 +12,7 @@ export function isSuccess(rule: SuccessRule, status: number | null): boolean {
  * What follows an attempt: done, another attempt at a time, or no attempts
  * left. `Retry-After` on 429/503 moves the next attempt, but only within
  * [1x, 2x] the scheduled delay so a receiver cannot stall or rush the schedule.
+ * A target refused by the SSRF guard (`blocked`) is not retried.
  */
 export function decideSettlement(input: {
   result: SendResult;
@@ -24,6 +25,10 @@ export function decideSettlement(input: {
 }): Settlement {
   const { result } = input;
   if (result.error === null && isSuccess(input.success, result.status)) return { kind: 'succeeded' };
+  // The SSRF guard refused the target: every retry would be refused again and only
+  // fill the attempt log. The delivery fails at once; fix the URL (or the allow-list),
+  // then `retry` or `recover` it.
+  if (result.error === 'blocked') return { kind: 'failed' };
   const delay = nextRetryDelayMs(input.retry, {
     failedAttempts: input.attemptNumber,
     eventTime: input.eventTime,

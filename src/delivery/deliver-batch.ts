@@ -4,6 +4,7 @@ import type { DeliveryPolicy, HeraldEvent, Organization } from '../domain/types.
 import type { Catalog } from '../ingest/catalog.js';
 import type { ClaimedDelivery } from '../store/queue/claim-due.js';
 import { decideSettlement } from './decide-settlement.js';
+import { redactSecrets } from './redact-attempt.js';
 import type { RequestRenderer } from './render-request.js';
 import type { Sender } from './sender.js';
 import type { Settler } from './settler.js';
@@ -68,6 +69,7 @@ export async function deliverBatch(
       const result = await deps.sender.send({ ...request, timeoutMs });
       deps.onAttempt?.(result);
       const now = deps.clock.now();
+      const logged = redactSecrets(request, [secrets.current, secrets.previous]);
       const settlement = decideSettlement({
         result,
         success: deps.policy.success,
@@ -93,8 +95,8 @@ export async function deliverBatch(
             at,
             durationMs: result.durationMs,
             requestUrl: request.url,
-            requestHeaders: request.headers,
-            requestBody: request.body,
+            requestHeaders: logged.headers,
+            requestBody: logged.body,
             responseStatus: result.status,
             responseHeaders: result.headers,
             responseBody: result.body,

@@ -46,6 +46,10 @@ export interface DispatcherOptions {
  * webhook for up to its free concurrency (fair: a webhook that is slow or
  * dead holds only its own slots), and hands the claimed rows to `deliver`.
  */
+/** Claims smaller than this, made while attempts are in flight, are followed by a short pause (COALESCE_MS). */
+const COALESCE_BELOW = 16;
+const COALESCE_MS = 2;
+
 export class Dispatcher {
   readonly #ports: DispatcherPorts;
   readonly #options: DispatcherOptions;
@@ -128,6 +132,9 @@ export class Dispatcher {
         if (now - this.#lastScan >= this.#options.pollIntervalMs) await this.#rescan();
         const claimed = this.#total < this.#options.maxInFlight ? await this.#claim() : 0;
         if (claimed === 0 && this.#running) await this.#wake.wait(this.#sleepMs());
+        // A small claim while attempts are in flight: let a few more slots free up first, so
+        // one claim (one write transaction) serves many of them, not one each.
+        else if (claimed < COALESCE_BELOW && this.#total > 0 && this.#running) await new Promise((r) => setTimeout(r, COALESCE_MS));
       } catch (error) {
         this.#log.error({ err: coerceError(error) }, 'dispatcher iteration failed; retrying');
         await this.#wake.wait(Math.min(1000, this.#options.pollIntervalMs));

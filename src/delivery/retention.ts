@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { idLowerBound } from '../domain/ids.js';
@@ -6,9 +7,16 @@ import { purgeBatch, type PurgeResult } from '../store/retention.js';
 import type { Db } from '../store/schema.js';
 
 const DAY_MS = 86_400_000;
+/** Advisory lock key of the retention purge on a shared store. */
+const PURGE_LOCK = 7_243_022;
 
 export interface RetentionOptions {
   retentionDays: number;
+  /**
+   * Several processes share the store: one purges at a time (a transaction-
+   * scoped advisory lock per batch; a process that cannot take it skips the pass).
+   */
+  shared?: boolean;
   /** Rows per table per batch. @defaultValue 1000 */
   batchSize?: number;
   /** Pause between passes. @defaultValue 60 s */
@@ -27,7 +35,13 @@ export async function purgeExpired(db: Db, clock: Clock, options: RetentionOptio
   };
   const total: PurgeResult = { events: 0, deliveries: 0, attempts: 0, idempotencyKeys: 0 };
   for (;;) {
-    const batch = await purgeBatch(db, cutoffs, options.batchSize ?? 1000);
+    const batch = options.shared
+      ? await db.transaction().execute(async (trx) => {
+          const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${PURGE_LOCK}) as locked`.execute(trx);
+          return rows[0]?.locked ? purgeBatch(trx, cutoffs, options.batchSize ?? 1000) : null;
+        })
+      : await purgeBatch(db, cutoffs, options.batchSize ?? 1000);
+    if (batch === null) return total; // another process is purging
     total.events += batch.events;
     total.deliveries += batch.deliveries;
     total.attempts += batch.attempts;

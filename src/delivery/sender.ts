@@ -23,7 +23,10 @@ export interface SendResult {
 
 export interface Sender {
   send(request: OutgoingRequest): Promise<SendResult>;
+  /** Waits for requests in flight, then closes the pools. */
   close(): Promise<void>;
+  /** Aborts requests in flight at once (shutdown after the grace period). */
+  destroy(): Promise<void>;
 }
 
 export interface SenderOptions {
@@ -129,6 +132,9 @@ export function createSender(options: SenderOptions): Sender {
     },
     async close() {
       await agent.close();
+    },
+    async destroy() {
+      await agent.destroy();
     },
   };
 }

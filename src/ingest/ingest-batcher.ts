@@ -1,6 +1,6 @@
 import type { EventType } from '../domain/types.js';
 import type { Db } from '../store/schema.js';
-import { recordEvent, type EventInput, type IngestResult } from './ingest.js';
+import { recordEvent, recordEvents, type EventInput, type IngestResult } from './ingest.js';
 
 interface Pending {
   input: EventInput;
@@ -46,11 +46,8 @@ export class IngestBatcher {
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.#maxBatch);
       try {
-        const results = await this.#db.transaction().execute(async (trx) => {
-          const out: IngestResult[] = [];
-          for (const item of batch) out.push(await recordEvent(trx, item.input, item.type, item.now));
-          return out;
-        });
+        // One transaction, a few multi-row statements for the whole batch.
+        const results = await this.#db.transaction().execute((trx) => recordEvents(trx, batch));
         batch.forEach((item, i) => item.resolve(results[i] as IngestResult));
       } catch {
         // One failing event must not fail its neighbours: write each on its own.

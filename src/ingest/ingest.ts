@@ -3,7 +3,7 @@ import { newId } from '../domain/ids.js';
 import { webhookMatches } from '../domain/matching.js';
 import type { EventType, HeraldEvent, JsonValue, Webhook } from '../domain/types.js';
 import { HeraldError } from '../errors.js';
-import { insertEventWithDeliveries, findEventByExternalId, type NewDelivery } from '../store/repositories/events.js';
+import { insertEventWithDeliveries, insertEventsWithDeliveries, findEventByExternalId, type NewDelivery } from '../store/repositories/events.js';
 import { listDeliveriesOfEvent } from '../store/repositories/deliveries.js';
 import { ensureOrganization } from '../store/repositories/organizations.js';
 import { listOrganizationWebhooks } from '../store/repositories/webhooks.js';
@@ -118,6 +118,51 @@ export async function recordEvent(
     : planDeliveries(await listOrganizationWebhooks(trx, input.organizationId), event, type, now);
   await insertEventWithDeliveries(trx, event, planned);
   return { event, deliveries: planned.map((d) => ({ id: d.id, webhookId: d.webhook_id })), created: true };
+}
+
+/**
+ * Records a batch of events in the caller's transaction, with the same outcome
+ * as `recordEvent` for each in turn, in fewer statements: events without an
+ * operator id (the common case) are written with one multi-row insert per
+ * table, and each organization's webhooks are read once.
+ */
+export async function recordEvents(
+  trx: Db,
+  items: readonly { input: EventInput; type: EventType; now: number }[],
+): Promise<IngestResult[]> {
+  const results: IngestResult[] = new Array<IngestResult>(items.length);
+  const bulk: { index: number; event: HeraldEvent; deliveries: NewDelivery[] }[] = [];
+  const webhooksOf = new Map<string, Webhook[]>();
+  for (let index = 0; index < items.length; index++) {
+    const { input, type, now } = items[index]!;
+    // An operator id may repeat within the batch: those keep the one-at-a-time path, in order.
+    if (input.externalId) {
+      results[index] = await recordEvent(trx, input, type, now);
+      continue;
+    }
+    let webhooks = webhooksOf.get(input.organizationId);
+    if (!webhooks) {
+      await ensureOrganization(trx, input.organizationId, now);
+      webhooks = await listOrganizationWebhooks(trx, input.organizationId);
+      webhooksOf.set(input.organizationId, webhooks);
+    }
+    const event: HeraldEvent = {
+      id: newId('evt'),
+      organizationId: input.organizationId,
+      type: input.type,
+      data: input.data,
+      attributes: input.attributes ?? {},
+      time: input.time ?? now,
+      externalId: null,
+      createdAt: now,
+    };
+    bulk.push({ index, event, deliveries: planDeliveries(webhooks, event, type, now) });
+  }
+  await insertEventsWithDeliveries(trx, bulk);
+  for (const { index, event, deliveries } of bulk) {
+    results[index] = { event, deliveries: deliveries.map((d) => ({ id: d.id, webhookId: d.webhook_id })), created: true };
+  }
+  return results;
 }
 
 /** Validates, then records (through the batcher's shared transaction). */

@@ -11,5 +11,5 @@ export function openStore(config: HeraldConfig, log: Logger): Store {
   if (!/^postgres(ql)?:\/\//.test(url)) {
     throw new Error('HERALD_DATABASE_URL: only postgres:// (or postgresql://) URLs are supported; unset it for the embedded SQLite store');
   }
-  return openPostgresStore({ url }, log);
+  return openPostgresStore({ url, poolSize: config.databasePoolSize, statementTimeoutMs: config.statementTimeoutMs }, log);
 }

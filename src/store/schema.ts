@@ -46,7 +46,9 @@ export interface WebhooksTable {
   retry: string | null;
   signing: string;
   metadata: string;
+  /** Sealed (`hs1:…`, AES-256-GCM, see src/encryption/keyring.ts); the API and the webhook cache open it. */
   secret: string;
+  /** Sealed, like `secret`. */
   previous_secret: string | null;
   previous_secret_expires_at: number | null;
   failing_since: number | null;
@@ -119,6 +121,17 @@ export interface HeraldMetaTable {
   value: string;
 }
 
+/** An organization's API token: only the SHA-256 of the token (hex) is kept. */
+export interface ApiTokensTable {
+  id: string;
+  organization_id: string;
+  name: string;
+  token_hash: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   event_types: EventTypesTable;
@@ -128,6 +141,7 @@ export interface Database {
   attempts: AttemptsTable;
   idempotency_keys: IdempotencyKeysTable;
   herald_meta: HeraldMetaTable;
+  api_tokens: ApiTokensTable;
 }
 
 /** A database handle or a transaction on it: repositories accept either. */

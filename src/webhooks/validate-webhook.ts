@@ -8,10 +8,16 @@ import { isSigningSecretKey, isWhsecSecret } from '../domain/secrets.js';
 import { signatureHeaderNames } from '../domain/signatures/index.js';
 import type { EventType, Format } from '../domain/types.js';
 import { HeraldError } from '../errors.js';
+import type { TargetVerdict } from '../ssrf/target-guard.js';
 
 export const MAX_URL_LENGTH = 2048;
+/** Custom headers a webhook may carry. */
+export const MAX_CUSTOM_HEADERS = 50;
 
-/** Headers Herald sets itself or that belong to the connection: a webhook may not set them. */
+/**
+ * Headers Herald sets itself or that belong to the connection (hop-by-hop,
+ * RFC 9110 §7.6.1, and the HTTP/2 upgrade ones): a webhook may not set them.
+ */
 const RESERVED_HEADERS = new Set([
   'content-type',
   'content-length',
@@ -25,6 +31,8 @@ const RESERVED_HEADERS = new Set([
   'upgrade',
   'proxy-authorization',
   'proxy-connection',
+  'proxy-authenticate',
+  'http2-settings',
   'expect',
 ]);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
@@ -49,6 +57,21 @@ export function checkUrl(raw: string): void {
     throw invalid('invalid_url', 'url must not carry credentials; use the webhook secret or custom headers');
   }
   if (url.hash !== '') throw invalid('invalid_url', 'url must not have a #fragment');
+}
+
+/**
+ * The URL's host must not be, or resolve to, an address the SSRF guard refuses
+ * (422 `blocked_url`, with the address and the range in `details`). A name that
+ * does not resolve now is accepted: the guard checks again at every send.
+ */
+export async function checkUrlTarget(url: string, guard: { checkUrl(url: string): Promise<TargetVerdict> }): Promise<void> {
+  const verdict = await guard.checkUrl(url);
+  if (verdict.allowed) return;
+  throw invalid(
+    'blocked_url',
+    `url: ${verdict.reason}; Herald does not deliver to such addresses unless the operator allows them (HERALD_ALLOW_PRIVATE_NETWORKS)`,
+    [{ path: '/url', address: verdict.address, range: verdict.range }],
+  );
 }
 
 /**

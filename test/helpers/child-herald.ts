@@ -52,6 +52,10 @@ export async function startChildHerald(options: ChildHeraldOptions): Promise<Chi
       HERALD_DATA_DIR: options.dataDir,
       HERALD_ADMIN_TOKEN: options.adminToken,
       HERALD_ALLOW_PRIVATE_NETWORKS: '127.0.0.0/8',
+      // Processes sharing a PostgreSQL database need one key (the one test/helpers/herald.ts uses).
+      HERALD_ENCRYPTION_KEY: 'aGVyYWxkLXRlc3QtZW5jcnlwdGlvbi1rZXktMzJieXQ=',
+      // Throughput tests post thousands of events a second with one token: no API rate limit unless a test sets one.
+      HERALD_API_RATE_LIMIT: '0',
       HERALD_LOG_LEVEL: 'info',
       ...options.env,
     },

@@ -10,6 +10,8 @@ import { request } from 'undici';
 import type { Clock } from '../../src/clock.js';
 import { resolveConfig } from '../../src/config.js';
 import { createHerald, type Herald } from '../../src/main.js';
+import type { LookupAll } from '../../src/ssrf/target-guard.js';
+import { createTestDatabase } from './postgres.js';
 
 export interface TestHerald {
   herald: Herald;
@@ -20,7 +22,18 @@ export interface TestHerald {
   stop(): Promise<void>;
 }
 
+/** The store integration tests run on: the vitest project sets HERALD_TEST_DIALECT (sqlite by default). */
+export const TEST_DIALECT: 'sqlite' | 'postgres' = process.env.HERALD_TEST_DIALECT === 'postgres' ? 'postgres' : 'sqlite';
+
+/**
+ * The encryption key every test Herald gets (base64 of 32 bytes): processes that share a
+ * PostgreSQL database must share a key, and a fixed one lets a test reopen a data dir.
+ */
+export const TEST_ENCRYPTION_KEY = 'aGVyYWxkLXRlc3QtZW5jcnlwdGlvbi1rZXktMzJieXQ=';
+
 export interface TestHeraldOptions {
+  /** Replaces the SSRF guard's DNS lookup (names resolve without a DNS server). */
+  lookup?: LookupAll;
   clock?: Clock;
   env?: Record<string, string>;
   profile?: string;
@@ -29,6 +42,8 @@ export interface TestHeraldOptions {
 
 export async function startHerald(options: TestHeraldOptions = {}): Promise<TestHerald> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'herald-test-'));
+  // On PostgreSQL every Herald gets a database of its own, dropped when it stops.
+  const database = TEST_DIALECT === 'postgres' && !options.env?.HERALD_DATABASE_URL ? await createTestDatabase() : null;
   const config = resolveConfig({
     file: null,
     env: {
@@ -38,11 +53,18 @@ export async function startHerald(options: TestHeraldOptions = {}): Promise<Test
       HERALD_LOG_LEVEL: 'silent',
       HERALD_POLL_INTERVAL_MS: '200',
       HERALD_ALLOW_PRIVATE_NETWORKS: '127.0.0.0/8',
+      HERALD_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
       ...(options.profile ? { HERALD_PROFILE: options.profile } : {}),
+      ...(database ? { HERALD_DATABASE_URL: database.url } : {}),
       ...options.env,
     },
   });
-  const herald = await createHerald({ config, logger: pino({ level: 'silent' }), ...(options.clock ? { clock: options.clock } : {}) });
+  const herald = await createHerald({
+    config,
+    logger: pino({ level: 'silent' }),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.lookup ? { lookup: options.lookup } : {}),
+  });
   await herald.start();
   const url = herald.url ?? '';
   const token = herald.adminToken;
@@ -72,6 +94,7 @@ export async function startHerald(options: TestHeraldOptions = {}): Promise<Test
     },
     async stop() {
       await herald.stop();
+      await database?.drop();
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };

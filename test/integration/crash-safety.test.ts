@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireBuiltCli, startChildHerald, type ChildHerald } from '../helpers/child-herald.js';
+import { TEST_DIALECT } from '../helpers/herald.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 
 const EVENTS = 2_000;
@@ -20,11 +22,12 @@ const IN_FLIGHT = 16;
 const TOKEN = 'crash-test-admin-token';
 /** Kill once this many deliveries have arrived: well after delivery started, well before it ends. */
 const KILL_AFTER_DELIVERIES = 1_500;
-const CHILD_ENV = {
+const CHILD_ENV: Record<string, string> = {
   // A lease held by the killed process comes back after 2 s.
   HERALD_LEASE_MS: '2000',
   HERALD_POLL_INTERVAL_MS: '200',
 };
+let database: TestDatabase | null = null;
 
 interface Accepted {
   id: string;
@@ -53,6 +56,10 @@ describe('crash safety', () => {
   beforeAll(async () => {
     requireBuiltCli();
     dataDir = mkdtempSync(join(tmpdir(), 'herald-crash-'));
+    if (TEST_DIALECT === 'postgres') {
+      database = await createTestDatabase();
+      CHILD_ENV.HERALD_DATABASE_URL = database.url;
+    }
     for (let i = 0; i < RECEIVERS; i++) {
       const receiver = await startReceiver();
       // A bit slow, like real endpoints: 5–20 ms per request.
@@ -65,6 +72,7 @@ describe('crash safety', () => {
     for (const receiver of receivers) await receiver.close();
     await agent.close();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await database?.drop();
   });
 
   /** Unique deliveries each receiver has seen, by `webhook-id`. */

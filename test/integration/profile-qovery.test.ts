@@ -175,7 +175,10 @@ describe('qovery profile', () => {
     ]);
     const detail = await waitForDelivery(h, org, failing.deliveries[0]!.id, (d) => d.attempts.length === 1, 'the attempt log');
     expect(detail.attempts[0]).toMatchObject({ responseStatus: 503, error: 'status' });
-    expect(detail.attempts[0]!.requestHeaders['qovery-secret']).toBe(webhook.secret);
+    // The receiver gets the secret in Qovery-Secret; the attempt log never keeps it.
+    expect(receiver.requests.at(-1)!.headers['qovery-secret']).toBe(webhook.secret);
+    expect(detail.attempts[0]!.requestHeaders['qovery-secret']).toBe('[redacted]');
+    expect(JSON.stringify(detail)).not.toContain(webhook.secret);
     expect(JSON.parse(detail.attempts[0]!.requestBody)).toMatchObject({ event_type: 'DEPLOYMENT_FAILURE', payload_type: 'DEPLOYMENT' });
   });
 

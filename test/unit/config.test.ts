@@ -27,6 +27,9 @@ function configError(input: ResolveConfigInput): ConfigError {
 }
 
 const WHSEC = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+/** Encryption keys: base64 of 32 bytes. */
+const KEY = Buffer.alloc(32, 7).toString('base64');
+const OLD_KEY = Buffer.alloc(32, 9).toString('base64');
 
 describe('resolveConfig: layers', () => {
   it('defaults when nothing is set', () => {
@@ -40,15 +43,21 @@ describe('resolveConfig: layers', () => {
       profile: 'standard',
       adminToken: null,
       encryptionKey: null,
+      previousEncryptionKeys: [],
       allowPrivateNetworks: [],
       role: 'all',
       logLevel: 'info',
+      databasePoolSize: 10,
+      statementTimeoutMs: 30_000,
       retentionDays: 30,
       maxPayloadBytes: 262144,
+      apiRateLimit: 1000,
+      apiRateBurst: 2000,
       operatorWebhook: null,
       dispatcher: { batchSize: 100, maxInFlight: 512, leaseMs: 60000, pollIntervalMs: 1000, shutdownGraceMs: 10000 },
       autoDisableAfterS: null,
       responseBodyLimitBytes: 4096,
+      dashboardFrameAncestors: null,
     });
   });
 
@@ -113,12 +122,17 @@ dispatcher:
         HERALD_DATABASE_URL: 'postgres://herald:pw@localhost:5432/herald',
         HERALD_PROFILE: './my-profile.yaml',
         HERALD_ADMIN_TOKEN: 'admin-token',
-        HERALD_ENCRYPTION_KEY: 'k'.repeat(44),
+        HERALD_ENCRYPTION_KEY: KEY,
+        HERALD_PREVIOUS_ENCRYPTION_KEYS: ` ${OLD_KEY} ,, ${KEY}`,
         HERALD_ALLOW_PRIVATE_NETWORKS: ' 127.0.0.1 , 10.0.0.0/8,,::1, fd00::/8 ',
         HERALD_ROLE: 'api',
         HERALD_LOG_LEVEL: 'silent',
+        HERALD_DATABASE_POOL_SIZE: '20',
+        HERALD_STATEMENT_TIMEOUT_MS: '5000',
         HERALD_RETENTION_DAYS: '90',
         HERALD_MAX_PAYLOAD_BYTES: '1024',
+        HERALD_API_RATE_LIMIT: '5',
+        HERALD_API_RATE_BURST: '10',
         HERALD_OPERATOR_WEBHOOK_URL: 'http://127.0.0.1:9999/ops',
         HERALD_OPERATOR_WEBHOOK_SECRET: WHSEC,
         HERALD_DISPATCHER_BATCH_SIZE: '10',
@@ -128,6 +142,7 @@ dispatcher:
         HERALD_SHUTDOWN_GRACE_MS: '0',
         HERALD_AUTO_DISABLE_AFTER_S: '3600',
         HERALD_RESPONSE_BODY_LIMIT_BYTES: '0',
+        HERALD_DASHBOARD_FRAME_ANCESTORS: "https://app.example.com 'self'",
       },
     });
     expect(config).toEqual({
@@ -137,17 +152,23 @@ dispatcher:
       databaseUrl: 'postgres://herald:pw@localhost:5432/herald',
       profile: './my-profile.yaml',
       adminToken: 'admin-token',
-      encryptionKey: 'k'.repeat(44),
+      encryptionKey: KEY,
+      previousEncryptionKeys: [OLD_KEY, KEY],
       // Bare addresses become single-host CIDRs.
       allowPrivateNetworks: ['127.0.0.1/32', '10.0.0.0/8', '::1/128', 'fd00::/8'],
       role: 'api',
       logLevel: 'silent',
+      databasePoolSize: 20,
+      statementTimeoutMs: 5000,
       retentionDays: 90,
       maxPayloadBytes: 1024,
+      apiRateLimit: 5,
+      apiRateBurst: 10,
       operatorWebhook: { url: 'http://127.0.0.1:9999/ops', secret: WHSEC },
       dispatcher: { batchSize: 10, maxInFlight: 20, leaseMs: 500, pollIntervalMs: 50, shutdownGraceMs: 0 },
       autoDisableAfterS: 3600,
       responseBodyLimitBytes: 0,
+      dashboardFrameAncestors: "https://app.example.com 'self'",
     });
   });
 
@@ -245,6 +266,23 @@ describe('resolveConfig: errors name the option and its source', () => {
       'HERALD_OPERATOR_WEBHOOK_SECRET: must be a Standard Webhooks secret whsec_<base64> (got a value of 7 characters)',
     ]);
     expect(err.message).not.toContain('hunter2');
+  });
+
+  it('encryption keys must be base64 of 32 bytes, never echoed', () => {
+    const short = Buffer.alloc(16, 1).toString('base64');
+    const err = configError({ env: { HERALD_ENCRYPTION_KEY: short, HERALD_PREVIOUS_ENCRYPTION_KEYS: `${OLD_KEY},not-a-key` } });
+    expect(err.message.split('\n')).toEqual([
+      'HERALD_ENCRYPTION_KEY: must be base64 of 32 bytes (openssl rand -base64 32) (got a value of 24 characters)',
+      'HERALD_PREVIOUS_ENCRYPTION_KEYS: key 2 must be base64 of 32 bytes (got a value of 9 characters)',
+    ]);
+    expect(err.message).not.toContain(short);
+    expect(resolveConfig({ env: { HERALD_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64url') } }).encryptionKey).toHaveLength(43);
+  });
+
+  it('API rate limit: a non-negative integer, 0 turns it off', () => {
+    expect(resolveConfig({ env: { HERALD_API_RATE_LIMIT: '0' } }).apiRateLimit).toBe(0);
+    expect(configError({ env: { HERALD_API_RATE_LIMIT: '-1' } }).message).toBe('HERALD_API_RATE_LIMIT: must be an integer between 0 and 1000000 (got "-1")');
+    expect(configError({ env: {}, flags: { apiRateBurst: '0' } }).message).toBe('--api-rate-burst: must be an integer between 1 and 10000000 (got "0")');
   });
 
   it('database URL must have a scheme, without echoing it', () => {

@@ -74,6 +74,12 @@ describe('decideSettlement', () => {
     expect(settle(refused)).toEqual({ kind: 'retry', at: t0 + 5_000 });
   });
 
+  it('fails at once when the SSRF guard refused the target: no retry storm', () => {
+    const blocked: SendResult = { status: null, headers: {}, body: null, durationMs: 0, error: 'blocked', errorMessage: '10.0.0.1 is in 10.0.0.0/8' };
+    expect(settle(blocked)).toEqual({ kind: 'failed' });
+    expect(settle(blocked, { retry: { kind: 'schedule', delaysS: [1, 1, 1, 1, 1], jitter: 0 } })).toEqual({ kind: 'failed' });
+  });
+
   it('schedules the retry after the delay that follows this attempt', () => {
     expect(settle(answered(500), { attemptNumber: 1 })).toEqual({ kind: 'retry', at: t0 + 5_000 });
     expect(settle(answered(500), { attemptNumber: 2 })).toEqual({ kind: 'retry', at: t0 + 60_000 });

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
 
 export const operationRoutes =
-  (ctx: ApiContext): FastifyPluginAsyncTypebox =>
+  (ctx: ApiContext, options: { documents: boolean }): FastifyPluginAsyncTypebox =>
   async (app) => {
     const tags = ['operations'];
     const Status = Type.Object({ status: Type.String() });
@@ -26,5 +26,7 @@ export const operationRoutes =
       return reply.type(ctx.metrics.registry.contentType).send(body);
     });
 
-    app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
+    if (options.documents) {
+      app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
+    }
   };

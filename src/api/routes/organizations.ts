@@ -108,6 +108,7 @@ export const organizationRoutes =
       async (request, reply) => {
         const deleted = await ctx.db.transaction().execute((trx) => deleteOrganization(trx, request.params.org));
         if (!deleted) throw notFound('organization', request.params.org);
+        ctx.organizationTokens.forget({ organizationId: request.params.org });
         return reply.status(204).send(null);
       },
     );

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
 import { newId } from '../../domain/ids.js';
 import { publicKeyFor } from '../../domain/secrets.js';
-import type { JsonObject, RetryPolicy, Webhook } from '../../domain/types.js';
+import type { JsonObject, RetryPolicy, Webhook, WebhookSecrets } from '../../domain/types.js';
 import { HeraldError, notFound } from '../../errors.js';
 import { recordEvent } from '../../ingest/ingest.js';
 import { normalizeRetryPolicy } from '../../profile/delivery-policy.js';
@@ -19,7 +19,16 @@ import {
   type WebhookFields,
 } from '../../store/repositories/webhooks.js';
 import { newSecretFor } from '../../webhooks/new-secret.js';
-import { checkHeaders, checkSecret, checkSubscriptions, checkUrl, normalizeFilters, resolveFormat } from '../../webhooks/validate-webhook.js';
+import {
+  MAX_CUSTOM_HEADERS,
+  checkHeaders,
+  checkSecret,
+  checkSubscriptions,
+  checkUrl,
+  checkUrlTarget,
+  normalizeFilters,
+  resolveFormat,
+} from '../../webhooks/validate-webhook.js';
 import type { ApiContext } from '../context.js';
 import { pageBody, pageRequest } from '../pagination.js';
 import { IsoTime, JsonObject as JsonObjectSchema, OrgItemParams, OrgParams, PageOf, PageQuery, errorResponses } from '../schemas.js';
@@ -39,7 +48,7 @@ const WebhookSettings = {
     }),
   ),
   format: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
-  headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+  headers: Type.Optional(Type.Record(Type.String(), Type.String(), { maxProperties: MAX_CUSTOM_HEADERS })),
   rateLimit: Type.Optional(Nullable(Type.Number({ exclusiveMinimum: 0, maximum: 10_000, description: 'Requests per second' }))),
   timeoutMs: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 60_000 }))),
   concurrency: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 1000 }))),
@@ -98,14 +107,29 @@ export const webhookRoutes =
       return webhook;
     }
 
-    /** Validates a webhook's full settings as they would be after the change. */
-    async function check(next: Omit<WebhookFields, 'retry'>, previousEvents: readonly string[], secret: string | null): Promise<void> {
+    /**
+     * Validates a webhook's full settings as they would be after the change.
+     * A new URL's host must not be, or resolve to, an address the SSRF guard refuses.
+     */
+    async function check(next: Omit<WebhookFields, 'retry'>, previousEvents: readonly string[], secret: string | null, urlChanged: boolean): Promise<void> {
       checkUrl(next.url);
       const format = resolveFormat(ctx.profile.formats, next.format, ctx.profile.defaultFormat);
       const catalog = new Map((await ctx.catalog.all()).map((t) => [t.name, t]));
       checkSubscriptions(next.events, catalog, previousEvents);
       checkHeaders(next.headers, format);
       if (secret !== null) checkSecret(secret, format, next.signing);
+      if (urlChanged) await checkUrlTarget(next.url, ctx.targets);
+    }
+
+    /** The stored (sealed) secrets of a webhook, opened; null when it does not exist. */
+    async function secretsOf(org: string, id: string): Promise<WebhookSecrets | null> {
+      const sealed = await getWebhookSecrets(ctx.db, org, id);
+      if (!sealed) return null;
+      return {
+        current: ctx.keyring.open(sealed.current, id),
+        previous: sealed.previous === null ? null : ctx.keyring.open(sealed.previous, id),
+        previousExpiresAt: sealed.previousExpiresAt,
+      };
     }
 
     app.post(
@@ -134,10 +158,11 @@ export const webhookRoutes =
           signing: body.signing ?? 'hmac',
           metadata: (body.metadata as JsonObject | undefined) ?? {},
         };
-        await check(fields, [], body.secret ?? null);
+        await check(fields, [], body.secret ?? null, true);
         const format = resolveFormat(ctx.profile.formats, fields.format, ctx.profile.defaultFormat);
         const secret = body.secret ?? newSecretFor(format, fields.signing);
-        const webhook = await insertWebhook(ctx.db, { ...fields, id: newId('whk'), organizationId: org, secret }, ctx.clock.now());
+        const id = newId('whk');
+        const webhook = await insertWebhook(ctx.db, { ...fields, id, organizationId: org, secret: ctx.keyring.seal(secret, id) }, ctx.clock.now());
         ctx.webhookChanged(webhook.id);
         return reply.status(201).send(webhookBody(webhook));
       },
@@ -171,8 +196,8 @@ export const webhookRoutes =
         if (patch.filters !== undefined) patch.filters = normalizeFilters(patch.filters, ctx.profile.attributes);
         const next = { ...current, ...patch };
         // A change of format or signing must keep the stored secret usable.
-        const secrets = patch.format !== undefined || patch.signing !== undefined ? await getWebhookSecrets(ctx.db, org, id) : null;
-        await check(next, current.events, secrets?.current ?? null);
+        const secrets = patch.format !== undefined || patch.signing !== undefined ? await secretsOf(org, id) : null;
+        await check(next, current.events, secrets?.current ?? null, patch.url !== undefined && patch.url !== current.url);
         const now = ctx.clock.now();
         const updated = await ctx.db.transaction().execute(async (trx) => {
           const webhook = await updateWebhook(trx, org, id, patch, now);
@@ -205,7 +230,7 @@ export const webhookRoutes =
       '/organizations/:org/webhooks/:id/secret',
       { config: access, schema: { tags, summary: "Get a webhook's signing secret", params: OrgItemParams, response: { 200: SecretBody, ...errorResponses } } },
       async (request) => {
-        const secrets = await getWebhookSecrets(ctx.db, request.params.org, request.params.id);
+        const secrets = await secretsOf(request.params.org, request.params.id);
         if (!secrets) throw notFound('webhook', request.params.id);
         return secretBody(secrets.current);
       },
@@ -230,7 +255,7 @@ export const webhookRoutes =
         const secret = request.body?.secret ?? newSecretFor(format, webhook.signing);
         checkSecret(secret, format, webhook.signing);
         const now = ctx.clock.now();
-        await rotateWebhookSecret(ctx.db, org, id, secret, now + ctx.profile.delivery.rotationGraceS * 1000, now);
+        await rotateWebhookSecret(ctx.db, org, id, ctx.keyring.seal(secret, id), now + ctx.profile.delivery.rotationGraceS * 1000, now);
         ctx.webhookChanged(id);
         return secretBody(secret);
       },

@@ -1,9 +1,13 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import * as initial from './0001-initial.js';
+import * as apiTokens from './0002-api-tokens.js';
+import * as dashboardSessions from './0003-dashboard-sessions.js';
 
 /** Migrations are compiled in, not read from disk, so `dist/` and `src/` behave alike. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-api-tokens': apiTokens,
+  '0003-dashboard-sessions': dashboardSessions,
 };
 
 const provider: MigrationProvider = {

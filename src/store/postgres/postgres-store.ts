@@ -41,16 +41,58 @@ export function openPostgresStore(options: PostgresOptions, log: Logger): Store 
   const pool = new pg.Pool({ ...postgresClientConfig(options), max: options.poolSize ?? 10, idleTimeoutMillis: 30_000 });
   // An idle connection dropped by a restart must not crash the process: the pool replaces it.
   pool.on('error', (error) => log.warn({ err: error }, 'a pooled PostgreSQL connection failed; it will be replaced'));
+  // The pool listens for errors only on idle connections. A connection that dies while checked out
+  // (a restart between two statements of a transaction) emits 'error' too, and an 'error' without
+  // a listener kills the process. Its query fails on its own and the pool drops it on release.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => log.debug({ err: error }, 'a PostgreSQL connection failed; it will be replaced'));
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // Announcements are coalesced: every ingest answered in one turn of the event loop (a group
+  // commit answers many at once), and any made while a NOTIFY is being sent, go out together.
+  // One NOTIFY per ingest would cost a round trip each and wake every worker for one delivery.
+  const queued = new Set<string>();
+  let waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  let scheduled = false;
+  let sending = false;
+  const kick = (): void => {
+    if (sending || scheduled || queued.size === 0) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      void sendRound();
+    });
+  };
+  const sendRound = async (): Promise<void> => {
+    if (sending || queued.size === 0) return;
+    sending = true;
+    const ids = [...queued];
+    queued.clear();
+    const round = waiters;
+    waiters = [];
+    try {
+      for (let i = 0; i < ids.length; i += IDS_PER_NOTIFY) {
+        await sql`select pg_notify(${DUE_CHANNEL}, ${ids.slice(i, i + IDS_PER_NOTIFY).join(',')})`.execute(db);
+      }
+      for (const w of round) w.resolve();
+    } catch (error) {
+      for (const w of round) w.reject(error);
+    } finally {
+      sending = false;
+      kick();
+    }
+  };
   return {
     db,
     dialect: 'postgres',
     capabilities: { sharedQueue: true },
-    async announceDue(webhookIds) {
-      const unique = [...new Set(webhookIds)];
-      for (let i = 0; i < unique.length; i += IDS_PER_NOTIFY) {
-        await sql`select pg_notify(${DUE_CHANNEL}, ${unique.slice(i, i + IDS_PER_NOTIFY).join(',')})`.execute(db);
-      }
+    announceDue(webhookIds) {
+      if (webhookIds.length === 0) return Promise.resolve();
+      for (const id of webhookIds) queued.add(id);
+      return new Promise<void>((resolve, reject) => {
+        waiters.push({ resolve, reject });
+        kick();
+      });
     },
     listenDue: (onDue, listenLog) => listenForDue(postgresClientConfig(options), DUE_CHANNEL, onDue, listenLog),
     ping: async () => {

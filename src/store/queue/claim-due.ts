@@ -88,3 +88,21 @@ export async function claimDue(
     leaseExpiresAt,
   }));
 }
+
+/**
+ * Claims for several webhooks in one transaction. On a shared queue each
+ * webhook's lock is held until the transaction ends, so the locks are taken in
+ * webhook id order, the same in every process: two workers taking overlapping
+ * sets in different orders deadlock (PostgreSQL aborts one of them after
+ * `deadlock_timeout`, and both lose that second).
+ */
+export async function claimDueMany(
+  db: Db,
+  requests: readonly ClaimRequest[],
+  options: { now: number; leaseMs: number; lease: string; shared: boolean },
+): Promise<ClaimedDelivery[]> {
+  const ordered = [...requests].sort((a, b) => (a.webhookId < b.webhookId ? -1 : a.webhookId > b.webhookId ? 1 : 0));
+  const claimed: ClaimedDelivery[] = [];
+  for (const request of ordered) claimed.push(...(await claimDue(db, request, options)));
+  return claimed;
+}

@@ -78,6 +78,88 @@ export async function settleAttempt(db: Db, input: SettleInput, now: number): Pr
   return kept;
 }
 
+// Rows per multi-row statement: 14 attempt columns x 500 stays under every bound-parameter limit.
+const SETTLE_CHUNK = 500;
+
+function attemptRow(input: SettleInput) {
+  const a = input.attempt;
+  return {
+    id: a.id,
+    delivery_id: input.deliveryId,
+    organization_id: input.organizationId,
+    attempt_number: input.attemptNumber,
+    at: a.at,
+    duration_ms: a.durationMs,
+    request_url: a.requestUrl,
+    request_headers: JSON.stringify(a.requestHeaders),
+    request_body: a.requestBody,
+    response_status: a.responseStatus,
+    response_headers: JSON.stringify(a.responseHeaders),
+    response_body: a.responseBody,
+    error: a.error,
+    error_message: a.errorMessage,
+  };
+}
+
+/**
+ * `settleAttempt` for many attempts at once, with the same outcome for each:
+ * deliveries that move on alike (same outcome, attempt number and lease; a
+ * batch of successes is one group) are updated by one statement, and the
+ * attempts are written by one multi-row insert. Answers, per input, whether
+ * the lease was still held.
+ */
+export async function settleAttempts(db: Db, inputs: readonly SettleInput[], now: number): Promise<boolean[]> {
+  const ids = new Set(inputs.map((i) => i.deliveryId));
+  if (ids.size !== inputs.length) {
+    // The same delivery twice: only the one-at-a-time order gives the right answer.
+    const out: boolean[] = [];
+    for (const input of inputs) out.push(await settleAttempt(db, input, now));
+    return out;
+  }
+  const groups = new Map<string, SettleInput[]>();
+  for (const input of inputs) {
+    const s = input.settlement;
+    const key = `${s.kind}|${s.kind === 'retry' ? s.at : ''}|${input.attemptNumber}|${input.lease}`;
+    const group = groups.get(key);
+    if (group) group.push(input);
+    else groups.set(key, [input]);
+  }
+  const kept = new Set<string>();
+  for (const group of groups.values()) {
+    const first = group[0]!;
+    const s = first.settlement;
+    for (let i = 0; i < group.length; i += SETTLE_CHUNK) {
+      const rows = await db
+        .updateTable('deliveries')
+        .set({
+          status: s.kind === 'retry' ? 'pending' : s.kind,
+          next_attempt_at: s.kind === 'retry' ? s.at : null,
+          lease_owner: null,
+          attempt_count: first.attemptNumber,
+          failing: s.kind === 'succeeded' ? 0 : 1,
+          updated_at: now,
+        })
+        .where('id', 'in', group.slice(i, i + SETTLE_CHUNK).map((g) => g.deliveryId))
+        .where('lease_owner', '=', first.lease)
+        .returning('id')
+        .execute();
+      for (const r of rows) kept.add(r.id);
+    }
+  }
+  // Lost leases: the attempt is recorded unless the delivery itself is gone (its organization was deleted).
+  const lost = inputs.filter((i) => !kept.has(i.deliveryId)).map((i) => i.deliveryId);
+  const existing = new Set<string>();
+  for (let i = 0; i < lost.length; i += SETTLE_CHUNK) {
+    const rows = await db.selectFrom('deliveries').select('id').where('id', 'in', lost.slice(i, i + SETTLE_CHUNK)).execute();
+    for (const r of rows) existing.add(r.id);
+  }
+  const attempts = inputs.filter((i) => kept.has(i.deliveryId) || existing.has(i.deliveryId)).map(attemptRow);
+  for (let i = 0; i < attempts.length; i += SETTLE_CHUNK) {
+    await db.insertInto('attempts').values(attempts.slice(i, i + SETTLE_CHUNK)).execute();
+  }
+  return inputs.map((i) => kept.has(i.deliveryId));
+}
+
 /** A webhook that had a success is healthy again: its failure clock stops. */
 export async function markWebhooksHealthy(db: Db, webhookIds: readonly string[], now: number): Promise<void> {
   if (webhookIds.length === 0) return;

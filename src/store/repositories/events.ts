@@ -43,6 +43,45 @@ export async function insertEventWithDeliveries(db: Db, event: HeraldEvent, deli
   }
 }
 
+/**
+ * Writes many events and their deliveries in a few multi-row statements (an
+ * ingest batch). Call inside a transaction: all or none.
+ */
+export async function insertEventsWithDeliveries(
+  db: Db,
+  items: readonly { event: HeraldEvent; deliveries: readonly NewDelivery[] }[],
+): Promise<void> {
+  const events = items.map(({ event }) => ({
+    id: event.id,
+    organization_id: event.organizationId,
+    type: event.type,
+    data: JSON.stringify(event.data),
+    attributes: JSON.stringify(event.attributes),
+    time: event.time,
+    external_id: event.externalId,
+    created_at: event.createdAt,
+  }));
+  for (let i = 0; i < events.length; i += INSERT_CHUNK) {
+    await db.insertInto('events').values(events.slice(i, i + INSERT_CHUNK)).execute();
+  }
+  const deliveries = items.flatMap(({ event, deliveries: planned }) =>
+    planned.map((d) => ({
+      ...d,
+      event_id: event.id,
+      organization_id: event.organizationId,
+      attempt_count: 0,
+      lease_owner: null,
+      event_time: event.time,
+      failing: 0,
+      created_at: event.createdAt,
+      updated_at: event.createdAt,
+    })),
+  );
+  for (let i = 0; i < deliveries.length; i += INSERT_CHUNK) {
+    await db.insertInto('deliveries').values(deliveries.slice(i, i + INSERT_CHUNK)).execute();
+  }
+}
+
 export async function getEvent(db: Db, organizationId: string, id: string): Promise<HeraldEvent | null> {
   const row = await db
     .selectFrom('events')

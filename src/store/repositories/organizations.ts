@@ -62,6 +62,7 @@ export async function deleteOrganization(db: Db, id: string): Promise<boolean> {
   await db.deleteFrom('deliveries').where('organization_id', '=', id).execute();
   await db.deleteFrom('events').where('organization_id', '=', id).execute();
   await db.deleteFrom('webhooks').where('organization_id', '=', id).execute();
+  await db.deleteFrom('api_tokens').where('organization_id', '=', id).execute();
   const result = await db.deleteFrom('organizations').where('id', '=', id).executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
 }
