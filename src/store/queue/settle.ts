@@ -38,7 +38,6 @@ export interface SettleInput {
  * delivery is left to its new holder.
  */
 export async function settleAttempt(db: Db, input: SettleInput, now: number): Promise<boolean> {
-  const a = input.attempt;
   const s = input.settlement;
   const result = await db
     .updateTable('deliveries')
@@ -56,25 +55,7 @@ export async function settleAttempt(db: Db, input: SettleInput, now: number): Pr
   const kept = Number(result.numUpdatedRows) > 0;
   // A delivery deleted while its attempt ran (its organization was deleted) leaves no orphan attempt behind.
   if (!kept && !(await db.selectFrom('deliveries').select('id').where('id', '=', input.deliveryId).executeTakeFirst())) return false;
-  await db
-    .insertInto('attempts')
-    .values({
-      id: a.id,
-      delivery_id: input.deliveryId,
-      organization_id: input.organizationId,
-      attempt_number: input.attemptNumber,
-      at: a.at,
-      duration_ms: a.durationMs,
-      request_url: a.requestUrl,
-      request_headers: JSON.stringify(a.requestHeaders),
-      request_body: a.requestBody,
-      response_status: a.responseStatus,
-      response_headers: JSON.stringify(a.responseHeaders),
-      response_body: a.responseBody,
-      error: a.error,
-      error_message: a.errorMessage,
-    })
-    .execute();
+  await db.insertInto('attempts').values(attemptRow(input)).execute();
   return kept;
 }
 

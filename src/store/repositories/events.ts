@@ -10,37 +10,7 @@ const INSERT_CHUNK = 500;
 
 /** Writes an event and its deliveries. Call inside a transaction: both or neither. */
 export async function insertEventWithDeliveries(db: Db, event: HeraldEvent, deliveries: readonly NewDelivery[]): Promise<void> {
-  await db
-    .insertInto('events')
-    .values({
-      id: event.id,
-      organization_id: event.organizationId,
-      type: event.type,
-      data: JSON.stringify(event.data),
-      attributes: JSON.stringify(event.attributes),
-      time: event.time,
-      external_id: event.externalId,
-      created_at: event.createdAt,
-    })
-    .execute();
-  for (let i = 0; i < deliveries.length; i += INSERT_CHUNK) {
-    await db
-      .insertInto('deliveries')
-      .values(
-        deliveries.slice(i, i + INSERT_CHUNK).map((d) => ({
-          ...d,
-          event_id: event.id,
-          organization_id: event.organizationId,
-          attempt_count: 0,
-          lease_owner: null,
-          event_time: event.time,
-          failing: 0,
-          created_at: event.createdAt,
-          updated_at: event.createdAt,
-        })),
-      )
-      .execute();
-  }
+  await insertEventsWithDeliveries(db, [{ event, deliveries }]);
 }
 
 /**
