@@ -41,6 +41,19 @@ profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.t
 let total = 0;
 for (const v of self.values()) total += v;
 
+const parent = new Map<number, number>();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+
+/** Native frames (no url: writev, Hmac, a SQLite step) count for the nearest caller that has one. */
+function categoryOf(id: number): string | null {
+  for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+    const url = byId.get(at)!.callFrame.url;
+    if (!url) continue;
+    for (const [label, pattern] of CATEGORIES) if (pattern.test(url)) return label;
+  }
+  return null;
+}
+
 const categories = new Map<string, number>();
 const functions = new Map<string, number>();
 for (const [id, us] of self) {
@@ -49,12 +62,7 @@ for (const [id, us] of self) {
   const name = functionName || '(anonymous)';
   const where = url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/(dist|src)\//, '$1/');
   let category = name === '(garbage collector)' ? 'GC' : name === '(idle)' || name === '(program)' ? `V8 ${name}` : 'native / other';
-  for (const [label, pattern] of CATEGORIES) {
-    if (pattern.test(url)) {
-      category = label;
-      break;
-    }
-  }
+  if (category === 'native / other') category = categoryOf(id) ?? category;
   categories.set(category, (categories.get(category) ?? 0) + us);
   const key = `${name} ${where}:${lineNumber + 1}`;
   functions.set(key, (functions.get(key) ?? 0) + us);

@@ -350,6 +350,7 @@ async function backlogScenario(): Promise<void> {
       await db.destroy();
     }
     peak = apiOnly.peakRssMiB();
+    log(`  peak RSS of the API-only process that took the backlog: ${fmt(peak)} MiB`);
   } finally {
     await apiOnly.stop();
   }
@@ -371,6 +372,7 @@ async function backlogScenario(): Promise<void> {
       maxRss = Math.max(maxRss, herald.peakRssMiB());
     }
     const drained = stats.count;
+    log(`  peak RSS of the draining Herald: ${fmt(maxRss)} MiB`);
     record({ scenario: '4. Backlog', metric: `drain rate (${drained.toLocaleString('en-US')} delivered in ${fmt((stats.last - t0) / 1000)} s from start)`, unit: '/s', values: [(drained * 1000) / (stats.last - t0)] });
     record({ scenario: '4. Backlog', metric: `peak RSS of Herald with ${total.toLocaleString('en-US')} pending`, unit: 'MiB', values: [Math.max(peak, maxRss)], target: { op: '<=', value: 300 } });
   } finally {

@@ -30,7 +30,12 @@ export interface DispatcherConfig {
    */
   readonly batchSize: number;
   /**
-   * Requests in flight per process, across all webhooks.
+   * Rows per webhook claimed ahead of its free slots, sent as slots free (fewer, larger claims).
+   * @defaultValue 64
+   */
+  readonly lookahead: number;
+  /**
+   * Deliveries held per process, across all webhooks: in flight or waiting for a slot.
    * @defaultValue 512
    */
   readonly maxInFlight: number;
@@ -203,7 +208,7 @@ export const CONFIG_DEFAULTS: HeraldConfig = deepFreeze({
   apiRateLimit: 1000,
   apiRateBurst: 2000,
   operatorWebhook: null,
-  dispatcher: { batchSize: 100, maxInFlight: 512, leaseMs: 60_000, pollIntervalMs: 1000, shutdownGraceMs: 10_000 },
+  dispatcher: { batchSize: 100, lookahead: 64, maxInFlight: 512, leaseMs: 60_000, pollIntervalMs: 1000, shutdownGraceMs: 10_000 },
   autoDisableAfterS: null,
   responseBodyLimitBytes: 4096,
   dashboardFrameAncestors: null,
@@ -257,6 +262,7 @@ export const HeraldConfigSchema = Type.Object(
     dispatcher: Type.Object(
       {
         batchSize: Type.Integer({ minimum: 1, maximum: 10_000, default: D.dispatcher.batchSize, description: 'Deliveries claimed per query.' }),
+        lookahead: Type.Integer({ minimum: 0, maximum: 10_000, default: D.dispatcher.lookahead, description: 'Rows per webhook claimed ahead of free slots.' }),
         maxInFlight: Type.Integer({ minimum: 1, maximum: 100_000, default: D.dispatcher.maxInFlight, description: 'Requests in flight per process.' }),
         leaseMs: Type.Integer({ minimum: 1, maximum: 86_400_000, default: D.dispatcher.leaseMs, description: 'How long a claim holds a delivery.' }),
         pollIntervalMs: Type.Integer({ minimum: 1, maximum: 3_600_000, default: D.dispatcher.pollIntervalMs, description: 'Idle poll interval.' }),
@@ -326,6 +332,7 @@ const SPECS: readonly OptionSpec[] = [
   { key: 'operatorWebhook.url', env: 'HERALD_OPERATOR_WEBHOOK_URL', flag: '--operator-webhook-url', expect: 'an http(s) URL' },
   { key: 'operatorWebhook.secret', env: 'HERALD_OPERATOR_WEBHOOK_SECRET', flag: null, expect: 'a Standard Webhooks secret whsec_<base64>', secret: true },
   { key: 'dispatcher.batchSize', env: 'HERALD_DISPATCHER_BATCH_SIZE', flag: '--dispatcher-batch-size' },
+  { key: 'dispatcher.lookahead', env: 'HERALD_DISPATCHER_LOOKAHEAD', flag: '--dispatcher-lookahead' },
   { key: 'dispatcher.maxInFlight', env: 'HERALD_DISPATCHER_MAX_IN_FLIGHT', flag: '--dispatcher-max-in-flight' },
   { key: 'dispatcher.leaseMs', env: 'HERALD_LEASE_MS', flag: '--lease-ms' },
   { key: 'dispatcher.pollIntervalMs', env: 'HERALD_POLL_INTERVAL_MS', flag: '--poll-interval-ms' },

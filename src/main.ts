@@ -16,7 +16,7 @@ import { coerceError } from './errors.js';
 import type { Keyring } from './encryption/keyring.js';
 import { loadKeyring } from './encryption/load-keyring.js';
 import { prepareSecretsAtRest } from './encryption/secrets-at-rest.js';
-import { deliverBatch } from './delivery/deliver-batch.js';
+import { deliverBatch, type ClaimedWork } from './delivery/deliver-batch.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { OPERATIONAL_EVENT_TYPES, SYSTEM_ORGANIZATION_ID } from './delivery/operational-events.js';
 import { RequestRenderer } from './delivery/render-request.js';
@@ -189,7 +189,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     return value;
   };
 
-  let dispatcher: Dispatcher | null = null;
+  let dispatcher: Dispatcher<ClaimedWork> | null = null;
   let settler: Settler | null = null;
   const metrics = new Metrics({
     inFlight: () => dispatcher?.inFlight ?? 0,
@@ -208,7 +208,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
   const serves = config.role === 'all' || config.role === 'api';
 
   if (works) {
-    const batchSettler = new Settler(db, clock, log, {
+    const batchSettler = new Settler((fn) => store.relaxedTransaction(fn), clock, log, {
       onDisabled: (ids) => ids.forEach((id) => webhooks.invalidate(id)),
       onQueued: (ids) => dispatcher?.notify(ids),
       onSettled: (item) => {
@@ -219,7 +219,6 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     settler = batchSettler;
     const renderer = new RequestRenderer(profile, { userAgent: `Herald/${VERSION}`, systemOrganizationId: SYSTEM_ORGANIZATION_ID });
     const deps = {
-      loadEvents: (ids: readonly string[]) => getEventsByIds(db, ids),
       loadOrganization,
       webhooks,
       catalog,
@@ -234,10 +233,15 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     };
     dispatcher = new Dispatcher(
       {
-        claim: (requests, at, lease) =>
-          db
-            .transaction()
-            .execute((trx) => claimDueMany(trx, requests, { now: at, leaseMs: config.dispatcher.leaseMs, lease, shared: store.capabilities.sharedQueue })),
+        claim: async (requests, at, lease) => {
+          const claimed = await store.relaxedTransaction((trx) =>
+            claimDueMany(trx, requests, { now: at, leaseMs: config.dispatcher.leaseMs, lease, shared: store.capabilities.sharedQueue }),
+          );
+          if (claimed.length === 0) return [];
+          // Read after the claim commits, so the claim's locks are held no longer than needed.
+          const events = new Map((await getEventsByIds(db, [...new Set(claimed.map((d) => d.eventId))])).map((e) => [e.id, e]));
+          return claimed.map((d) => ({ ...d, event: events.get(d.eventId) ?? null }));
+        },
         dueTimes: (ids) => nextDueTimes(db, ids),
         limits: async (id) => {
           const cached = webhooks.peek(id) ?? (await webhooks.get(id));

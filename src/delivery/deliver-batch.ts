@@ -10,8 +10,12 @@ import type { Sender } from './sender.js';
 import type { Settler } from './settler.js';
 import type { WebhookCache } from './webhook-cache.js';
 
+/** A claimed delivery with its event, read when it was claimed (null: the event is gone). */
+export interface ClaimedWork extends ClaimedDelivery {
+  event: HeraldEvent | null;
+}
+
 export interface DeliverBatchDeps {
-  loadEvents(ids: readonly string[]): Promise<HeraldEvent[]>;
   loadOrganization(id: string): Promise<Organization | null>;
   webhooks: WebhookCache;
   catalog: Catalog;
@@ -32,14 +36,13 @@ export interface DeliverBatchDeps {
  */
 export async function deliverBatch(
   deps: DeliverBatchDeps,
-  batch: readonly ClaimedDelivery[],
-  onSettled: (delivery: ClaimedDelivery, retryAt: number | null) => void,
+  batch: readonly ClaimedWork[],
+  onSettled: (delivery: ClaimedWork, retryAt: number | null) => void,
 ): Promise<void> {
-  const events = new Map((await deps.loadEvents([...new Set(batch.map((d) => d.eventId))])).map((e) => [e.id, e]));
   await Promise.all(
     batch.map(async (delivery) => {
       const cached = await deps.webhooks.get(delivery.webhookId);
-      const event = events.get(delivery.eventId);
+      const event = delivery.event;
       const organization = await deps.loadOrganization(delivery.organizationId);
       if (!cached || !event || !organization) {
         await deps.settler.settle({ kind: 'park', deliveryId: delivery.id, lease: delivery.lease, status: 'cancelled' });

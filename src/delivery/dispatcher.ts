@@ -14,9 +14,9 @@ export interface WebhookLimits {
 }
 
 /** What the dispatcher needs from the rest of Herald; each is I/O it does not own. */
-export interface DispatcherPorts {
+export interface DispatcherPorts<D extends ClaimedDelivery = ClaimedDelivery> {
   /** Claims due deliveries for several webhooks in one transaction. */
-  claim(requests: readonly ClaimRequest[], now: number, lease: string): Promise<ClaimedDelivery[]>;
+  claim(requests: readonly ClaimRequest[], now: number, lease: string): Promise<D[]>;
   /** The earliest due time per webhook (all enabled webhooks, or the ones named). */
   dueTimes(webhookIds?: readonly string[]): Promise<Map<string, number>>;
   limits(webhookId: string): Promise<WebhookLimits | null>;
@@ -24,16 +24,25 @@ export interface DispatcherPorts {
    * Makes the attempts for a claimed batch and settles them; resolves per
    * delivery with its next due time when it stays pending (a retry).
    */
-  deliver(batch: readonly ClaimedDelivery[], onSettled: (delivery: ClaimedDelivery, retryAt: number | null) => void): Promise<void>;
+  deliver(batch: readonly D[], onSettled: (delivery: D, retryAt: number | null) => void): Promise<void>;
   /** Gives back leases this process will not settle (shutdown). */
   release(leases: readonly string[], now: number): Promise<void>;
 }
 
 export interface DispatcherOptions {
-  /** Deliveries in flight at once across all webhooks. @defaultValue 512 */
+  /** Deliveries held at once across all webhooks: in flight, or claimed and waiting for a slot. @defaultValue 512 */
   maxInFlight: number;
   /** At most this many rows claimed per webhook per claim. @defaultValue 100 */
   batchSize: number;
+  /**
+   * Rows per webhook claimed beyond its free slots, waiting in memory to be
+   * sent the moment a slot frees: claims become few and large instead of one
+   * small claim per freed slot. Capped at the webhook's concurrency; none for
+   * rate-limited webhooks. On a shared queue the cap is counted over every
+   * process's leases, so there it cannot take more than the cap. 0 turns it off.
+   * @defaultValue 64
+   */
+  lookahead: number;
   leaseMs: number;
   /** Longest idle sleep; also how often due times are rescanned from the store. */
   pollIntervalMs: number;
@@ -43,33 +52,55 @@ export interface DispatcherOptions {
 
 /**
  * The claim loop. It keeps a per-webhook schedule of due work, asks each ready
- * webhook for up to its free concurrency (fair: a webhook that is slow or
- * dead holds only its own slots), and hands the claimed rows to `deliver`.
+ * webhook for up to its free concurrency plus a lookahead (fair: a webhook
+ * that is slow or dead holds only its own slots), and sends claimed rows as
+ * slots free, each webhook's in claim order.
  */
 /** Claims smaller than this, made while attempts are in flight, are followed by a short pause (COALESCE_MS). */
 const COALESCE_BELOW = 16;
 const COALESCE_MS = 2;
 
-export class Dispatcher {
-  readonly #ports: DispatcherPorts;
+interface WebhookState<D> {
+  cap: number;
+  inFlight: number;
+  /** Claimed, leased to this process, not sent yet. */
+  waiting: D[];
+  /** Rows that may wait for a slot: none for rate-limited or slow webhooks. */
+  lookahead: number;
+  /** Moving average of attempt time, ms (null until one finished). */
+  averageMs: number | null;
+}
+
+/** Only webhooks that answer faster than this on average get rows claimed ahead. */
+const LOOKAHEAD_BELOW_MS = 1_000;
+/** A claimed row that waited longer than this for a slot is not sent (its lease keeps it; it is due again when the lease ends). */
+const MAX_WAIT_MS = 2_000;
+
+export class Dispatcher<D extends ClaimedDelivery = ClaimedDelivery> {
+  readonly #ports: DispatcherPorts<D>;
   readonly #options: DispatcherOptions;
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #schedule = new DueSchedule();
   readonly #rates = new RateLimiter();
   readonly #wake = new WakeSignal();
-  readonly #inFlight = new Map<string, number>();
-  /** Leases whose batches are not fully settled, with their unsettled count. */
+  readonly #webhooks = new Map<string, WebhookState<D>>();
+  /** Leases with rows not settled yet (in flight or waiting), with their count. */
   readonly #openLeases = new Map<string, number>();
+  /** Rows in flight. */
   #total = 0;
+  /** Rows claimed and waiting for a slot. */
+  #waiting = 0;
   #running = false;
   #loop: Promise<void> | null = null;
   #lastScan = -Infinity;
   /** Hints raised while a rescan was running, so the scan does not erase them. */
   #loweredDuringScan: Map<string, number> | null = null;
   readonly #idle = new Set<() => void>();
+  readonly #toPump = new Set<string>();
+  #pumpQueued = false;
 
-  constructor(ports: DispatcherPorts, options: DispatcherOptions, clock: Clock, log: Logger) {
+  constructor(ports: DispatcherPorts<D>, options: DispatcherOptions, clock: Clock, log: Logger) {
     this.#ports = ports;
     this.#options = options;
     this.#clock = clock;
@@ -112,6 +143,10 @@ export class Dispatcher {
     this.#running = false;
     this.#wake.notify();
     await this.#loop;
+    // Rows waiting for a slot are not sent any more: their leases go back below.
+    for (const [id, state] of this.#webhooks) {
+      for (const d of state.waiting.splice(0)) this.#forget(d, id);
+    }
     if (this.#total > 0) {
       await Promise.race([
         new Promise<void>((resolve) => this.#idle.add(resolve)),
@@ -130,7 +165,7 @@ export class Dispatcher {
       try {
         const now = this.#clock.now();
         if (now - this.#lastScan >= this.#options.pollIntervalMs) await this.#rescan();
-        const claimed = this.#total < this.#options.maxInFlight ? await this.#claim() : 0;
+        const claimed = this.#held < this.#options.maxInFlight ? await this.#claim() : 0;
         if (claimed === 0 && this.#running) await this.#wake.wait(this.#sleepMs());
         // A small claim while attempts are in flight: let a few more slots free up first, so
         // one claim (one write transaction) serves many of them, not one each.
@@ -140,6 +175,10 @@ export class Dispatcher {
         await this.#wake.wait(Math.min(1000, this.#options.pollIntervalMs));
       }
     }
+  }
+
+  get #held(): number {
+    return this.#total + this.#waiting;
   }
 
   async #rescan(): Promise<void> {
@@ -160,10 +199,19 @@ export class Dispatcher {
     return Math.max(1, Math.min(untilScan, next === null ? untilScan : next - now));
   }
 
+  #state(webhookId: string): WebhookState<D> {
+    let state = this.#webhooks.get(webhookId);
+    if (!state) {
+      state = { cap: 1, inFlight: 0, waiting: [], lookahead: 0, averageMs: null };
+      this.#webhooks.set(webhookId, state);
+    }
+    return state;
+  }
+
   /** One claim round over every ready webhook; answers how many rows it claimed. */
   async #claim(): Promise<number> {
     const now = this.#clock.now();
-    let budget = this.#options.maxInFlight - this.#total;
+    let budget = this.#options.maxInFlight - this.#held;
     const requests: ClaimRequest[] = [];
     const ready = this.#schedule.ready(now);
     // When the global budget binds, each ready webhook gets an equal share of it,
@@ -174,11 +222,19 @@ export class Dispatcher {
       const limits = await this.#ports.limits(webhookId);
       if (!limits) {
         this.#schedule.set(webhookId, null);
+        const gone = this.#webhooks.get(webhookId);
+        if (gone && gone.inFlight === 0 && gone.waiting.length === 0) this.#webhooks.delete(webhookId);
         continue;
       }
-      const free = limits.concurrency - (this.#inFlight.get(webhookId) ?? 0);
-      if (free <= 0) continue;
-      const want = Math.min(free, this.#options.batchSize, budget, share);
+      const state = this.#state(webhookId);
+      state.cap = limits.concurrency;
+      // Rows wait only behind fast attempts: a slow webhook's rows would sit leased for nothing.
+      const fast = state.averageMs === null || state.averageMs < LOOKAHEAD_BELOW_MS;
+      state.lookahead = limits.rateLimit === null && fast ? Math.min(this.#options.lookahead, limits.concurrency) : 0;
+      const room = state.cap + state.lookahead - state.inFlight - state.waiting.length;
+      // Rows are still waiting: claim again only once a good part of the lookahead is free.
+      if (room <= 0 || (state.waiting.length > 0 && room < Math.ceil(state.lookahead / 2))) continue;
+      const want = Math.min(room, this.#options.batchSize, budget, share);
       const granted = this.#rates.take(webhookId, limits.rateLimit, want, now);
       if (granted === 0) {
         this.#schedule.set(webhookId, this.#rates.nextTokenAt(webhookId, limits.rateLimit, now));
@@ -209,49 +265,92 @@ export class Dispatcher {
       const due = await this.#ports.dueTimes(drained);
       for (const id of drained) this.#schedule.set(id, due.get(id) ?? null);
     }
-    if (claimed.length > 0) this.#dispatch(lease, claimed);
+    if (claimed.length > 0) {
+      this.#openLeases.set(lease, claimed.length);
+      for (const d of claimed) this.#state(d.webhookId).waiting.push(d);
+      this.#waiting += claimed.length;
+      for (const id of perWebhook.keys()) this.#pump(id);
+    }
     return claimed.length;
   }
 
-  #dispatch(lease: string, batch: ClaimedDelivery[]): void {
-    this.#openLeases.set(lease, batch.length);
+  /** Sends waiting rows of one webhook into its free slots. */
+  #pump(webhookId: string): void {
+    const state = this.#webhooks.get(webhookId);
+    if (!state || state.waiting.length === 0 || !this.#running) return;
+    const now = this.#clock.now();
+    const batch: D[] = [];
+    while (state.inFlight + batch.length < state.cap && state.waiting.length > 0) {
+      const d = state.waiting.shift()!;
+      this.#waiting -= 1;
+      // A row that waited long is not sent: the lease it has left must cover a whole attempt
+      // (HERALD_LEASE_MS is sized for the longest attempt). It is due again when the lease ends.
+      if (now - (d.leaseExpiresAt - this.#options.leaseMs) > Math.min(MAX_WAIT_MS, this.#options.leaseMs / 4)) {
+        this.#settled(d, d.leaseExpiresAt);
+        continue;
+      }
+      batch.push(d);
+    }
+    if (batch.length > 0) this.#dispatch(state, batch);
+  }
+
+  /** Pumps these webhooks once the current synchronous work is done (settles arrive in bursts). */
+  #pumpSoon(webhookId: string): void {
+    this.#toPump.add(webhookId);
+    if (this.#pumpQueued) return;
+    this.#pumpQueued = true;
+    queueMicrotask(() => {
+      this.#pumpQueued = false;
+      const ids = [...this.#toPump];
+      this.#toPump.clear();
+      for (const id of ids) this.#pump(id);
+    });
+  }
+
+  /** A row this process holds no more (settled, or left to its lease): its lease count drops. */
+  #settled(d: D, lowerTo: number | null): void {
+    const open = (this.#openLeases.get(d.lease) ?? 1) - 1;
+    if (open > 0) this.#openLeases.set(d.lease, open);
+    else this.#openLeases.delete(d.lease);
+    if (lowerTo !== null) this.#lower(d.webhookId, lowerTo);
+  }
+
+  /** A waiting row dropped at shutdown: its lease stays open, to be released. */
+  #forget(_d: D, _webhookId: string): void {
+    this.#waiting -= 1;
+  }
+
+  #dispatch(state: WebhookState<D>, batch: D[]): void {
     this.#total += batch.length;
-    for (const d of batch) this.#inFlight.set(d.webhookId, (this.#inFlight.get(d.webhookId) ?? 0) + 1);
-    const settled = new Set<string>();
-    const finish = (d: ClaimedDelivery, retryAt: number | null): void => {
-      if (settled.has(d.id)) return;
-      settled.add(d.id);
+    state.inFlight += batch.length;
+    const sentAt = this.#clock.now();
+    const done = new Set<string>();
+    const leave = (d: D, lowerTo: number | null): void => {
+      done.add(d.id);
+      const took = this.#clock.now() - sentAt;
+      state.averageMs = state.averageMs === null ? took : state.averageMs * 0.8 + took * 0.2;
       this.#total -= 1;
-      const left = (this.#inFlight.get(d.webhookId) ?? 1) - 1;
-      if (left > 0) this.#inFlight.set(d.webhookId, left);
-      else this.#inFlight.delete(d.webhookId);
-      const open = (this.#openLeases.get(lease) ?? 1) - 1;
-      if (open > 0) this.#openLeases.set(lease, open);
-      else this.#openLeases.delete(lease);
-      if (retryAt !== null) this.#lower(d.webhookId, retryAt);
+      state.inFlight -= 1;
+      this.#settled(d, lowerTo);
       if (this.#total === 0) for (const resolve of this.#idle) resolve();
-      // A freed slot may let this webhook or another one go on.
+    };
+    const finish = (d: D, retryAt: number | null): void => {
+      if (done.has(d.id)) return;
+      leave(d, retryAt);
+      // The freed slot goes to this webhook's next waiting row at once, no claim needed;
+      // and the loop may claim more, for this webhook or another.
+      this.#pumpSoon(d.webhookId);
       if (this.#running) this.#wake.notify();
     };
     this.#ports
       .deliver(batch, finish)
       .catch((error: unknown) => {
-        this.#log.error({ err: coerceError(error), lease }, 'delivering a batch failed; its leases will expire and be retried');
+        this.#log.error({ err: coerceError(error) }, 'delivering a batch failed; its leases will expire and be retried');
       })
       .finally(() => {
         // Anything not settled stays leased in the store and comes back when the lease ends.
-        for (const d of batch) {
-          if (!settled.has(d.id)) {
-            settled.add(d.id);
-            this.#total -= 1;
-            const left = (this.#inFlight.get(d.webhookId) ?? 1) - 1;
-            if (left > 0) this.#inFlight.set(d.webhookId, left);
-            else this.#inFlight.delete(d.webhookId);
-            this.#lower(d.webhookId, d.leaseExpiresAt);
-          }
-        }
-        this.#openLeases.delete(lease);
-        if (this.#total === 0) for (const resolve of this.#idle) resolve();
+        for (const d of batch) if (!done.has(d.id)) leave(d, d.leaseExpiresAt);
+        this.#pumpSoon(batch[0]!.webhookId);
       });
   }
 }

@@ -50,8 +50,11 @@ interface Waiting {
  * Webhook health (failure clock, auto-disable) and operational events are
  * written in the same transaction as the attempts that caused them.
  */
+/** Runs a write transaction (the store's relaxed one: a settle lost to a power failure is sent again). */
+export type RunTransaction = <T>(fn: (trx: Db) => Promise<T>) => Promise<T>;
+
 export class Settler {
-  readonly #db: Db;
+  readonly #transaction: RunTransaction;
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #events: SettlerEvents;
@@ -61,8 +64,8 @@ export class Settler {
   #timer: NodeJS.Timeout | null = null;
   #flushing: Promise<void> = Promise.resolve();
 
-  constructor(db: Db, clock: Clock, log: Logger, events: SettlerEvents, options: { maxBatch?: number; maxDelayMs?: number } = {}) {
-    this.#db = db;
+  constructor(transaction: RunTransaction, clock: Clock, log: Logger, events: SettlerEvents, options: { maxBatch?: number; maxDelayMs?: number } = {}) {
+    this.#transaction = transaction;
     this.#clock = clock;
     this.#log = log;
     this.#events = events;
@@ -102,7 +105,7 @@ export class Settler {
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.#maxBatch);
       try {
-        const { disabled, queued } = await this.#db.transaction().execute((trx) => this.#write(trx, batch.map((w) => w.item)));
+        const { disabled, queued } = await this.#transaction((trx) => this.#write(trx, batch.map((w) => w.item)));
         if (disabled.length > 0) this.#events.onDisabled(disabled);
         if (queued.length > 0) this.#events.onQueued(queued);
         for (const w of batch) {

@@ -18,6 +18,14 @@ export interface Store {
   readonly db: Db;
   readonly dialect: 'sqlite' | 'postgres';
   readonly capabilities: StoreCapabilities;
+  /**
+   * A transaction whose commit need not reach the disk before it answers: it
+   * survives a crash of Herald, but a power failure or OS crash may undo it.
+   * Only for writes whose loss repeats work and loses nothing: claims (the
+   * rows are due again) and settles (the delivery is sent again, which
+   * at-least-once allows). Accepting an event always commits durably.
+   */
+  relaxedTransaction<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
   /** Tells other processes that these webhooks have work due now (a no-op for a one-process store). */
   announceDue(webhookIds: readonly string[]): Promise<void>;
   /**

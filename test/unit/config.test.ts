@@ -54,7 +54,7 @@ describe('resolveConfig: layers', () => {
       apiRateLimit: 1000,
       apiRateBurst: 2000,
       operatorWebhook: null,
-      dispatcher: { batchSize: 100, maxInFlight: 512, leaseMs: 60000, pollIntervalMs: 1000, shutdownGraceMs: 10000 },
+      dispatcher: { batchSize: 100, lookahead: 64, maxInFlight: 512, leaseMs: 60000, pollIntervalMs: 1000, shutdownGraceMs: 10000 },
       autoDisableAfterS: null,
       responseBodyLimitBytes: 4096,
       dashboardFrameAncestors: null,
@@ -87,7 +87,7 @@ dispatcher:
     expect(config.host).toBe('0.0.0.0'); // file
     expect(config.role).toBe('worker'); // file
     expect(config.retentionDays).toBe(7); // file
-    expect(config.dispatcher).toEqual({ batchSize: 5, maxInFlight: 512, leaseMs: 3000, pollIntervalMs: 1000, shutdownGraceMs: 10000 });
+    expect(config.dispatcher).toEqual({ batchSize: 5, lookahead: 64, maxInFlight: 512, leaseMs: 3000, pollIntervalMs: 1000, shutdownGraceMs: 10000 });
     expect(config.logLevel).toBe('debug'); // env over file
     expect(config.port).toBe(3000); // flag over env over file
     expect(config.dataDir).toBe('/srv/herald'); // flag over env
@@ -136,6 +136,7 @@ dispatcher:
         HERALD_OPERATOR_WEBHOOK_URL: 'http://127.0.0.1:9999/ops',
         HERALD_OPERATOR_WEBHOOK_SECRET: WHSEC,
         HERALD_DISPATCHER_BATCH_SIZE: '10',
+        HERALD_DISPATCHER_LOOKAHEAD: '0',
         HERALD_DISPATCHER_MAX_IN_FLIGHT: '20',
         HERALD_LEASE_MS: '500',
         HERALD_POLL_INTERVAL_MS: '50',
@@ -165,7 +166,7 @@ dispatcher:
       apiRateLimit: 5,
       apiRateBurst: 10,
       operatorWebhook: { url: 'http://127.0.0.1:9999/ops', secret: WHSEC },
-      dispatcher: { batchSize: 10, maxInFlight: 20, leaseMs: 500, pollIntervalMs: 50, shutdownGraceMs: 0 },
+      dispatcher: { batchSize: 10, lookahead: 0, maxInFlight: 20, leaseMs: 500, pollIntervalMs: 50, shutdownGraceMs: 0 },
       autoDisableAfterS: 3600,
       responseBodyLimitBytes: 0,
       dashboardFrameAncestors: "https://app.example.com 'self'",
@@ -237,7 +238,7 @@ describe('resolveConfig: errors name the option and its source', () => {
     expect(configError({ file: write('- a\n- b\n'), env: {} }).message).toMatch(/: must be a mapping of options/);
     const dispatcher = write('dispatcher: 5\n');
     expect(configError({ file: dispatcher, env: {} }).message).toBe(
-      `${dispatcher}: dispatcher: must be a mapping with keys batchSize, maxInFlight, leaseMs, pollIntervalMs, shutdownGraceMs`,
+      `${dispatcher}: dispatcher: must be a mapping with keys batchSize, lookahead, maxInFlight, leaseMs, pollIntervalMs, shutdownGraceMs`,
     );
     expect(configError({ file: write('port: [\n'), env: {} }).message).toMatch(/: invalid YAML: /);
     const missing = join(dir, 'missing.yaml');

@@ -214,7 +214,7 @@ function setup(options: Partial<DispatcherOptions> = {}) {
   const log = pino({ level: 'warn' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
   const dispatcher = new Dispatcher(
     store,
-    { maxInFlight: 100, batchSize: 100, leaseMs: LEASE_MS, pollIntervalMs: 60_000, shutdownGraceMs: 5_000, ...options },
+    { maxInFlight: 100, batchSize: 100, lookahead: 0, leaseMs: LEASE_MS, pollIntervalMs: 60_000, shutdownGraceMs: 5_000, ...options },
     clock,
     log,
   );
@@ -495,5 +495,78 @@ describe('Dispatcher', () => {
     const t = setup();
     await t.stop();
     expect(t.store.released).toEqual([]);
+  });
+
+  describe('lookahead', () => {
+    it('claims rows ahead of free slots, never has more in flight than the cap, and sends waiting rows as slots free without another claim', async () => {
+      const t = setup({ lookahead: 2 });
+      t.store.webhook('wh_a', { concurrency: 2, mode: 'hold' });
+      t.store.add('wh_a', 4);
+      t.start();
+      await until(() => expect(t.store.inFlight('wh_a')).toBe(2));
+      expect(t.store.claimed('wh_a')).toBe(4); // 2 in flight + 2 waiting
+      const claims = t.store.claims.filter((c) => c.got > 0).length;
+      // The two waiting rows take the next two freed slots at once, before any new claim.
+      t.store.settleHeld('wh_a', 1);
+      await until(() => expect(t.store.inFlight('wh_a')).toBe(2));
+      expect(t.store.claims.filter((c) => c.got > 0).length).toBe(claims);
+      for (let settled = 1; settled < 4; settled++) {
+        t.store.settleHeld('wh_a', 1);
+        await until(() => expect(t.store.done('wh_a')).toBe(settled + 1));
+      }
+      expect(t.store.highest.get('wh_a')).toBe(2);
+      await t.stop();
+    });
+
+    it('claims no rows ahead for a rate-limited webhook', async () => {
+      const t = setup({ lookahead: 10 });
+      t.store.webhook('wh_a', { concurrency: 2, rateLimit: 100, mode: 'hold' });
+      t.store.add('wh_a', 8);
+      t.start();
+      await until(() => expect(t.store.inFlight('wh_a')).toBe(2));
+      await pause(20);
+      expect(t.store.claimed('wh_a')).toBe(2);
+      t.store.settleHeld();
+      await until(() => expect(t.store.inFlight('wh_a')).toBe(2));
+      t.store.settleHeld();
+      await t.stop();
+    });
+
+    it('does not send a row that waited for a slot too long: it stays leased and is due again when its lease ends', async () => {
+      const t = setup({ lookahead: 2 });
+      t.store.webhook('wh_a', { concurrency: 2, mode: 'hold' });
+      t.store.add('wh_a', 4);
+      t.start();
+      await until(() => expect(t.store.inFlight('wh_a')).toBe(2));
+      expect(t.store.claimed('wh_a')).toBe(4);
+      t.clock.advance(5_000);
+      t.store.settleHeld('wh_a');
+      await pause(30);
+      // The two waiting rows were not sent: their slots came too late.
+      expect(t.store.done('wh_a')).toBe(2);
+      expect(t.store.inFlight('wh_a')).toBe(0);
+      t.clock.advance(LEASE_MS);
+      t.store.webhook('wh_a', { concurrency: 2 });
+      t.dispatcher.notify([]);
+      await until(() => expect(t.store.done('wh_a')).toBe(4));
+      await t.stop();
+    });
+
+    it('at stop, gives back the leases of rows still waiting for a slot', async () => {
+      const t = setup({ lookahead: 1 });
+      t.store.webhook('wh_a', { concurrency: 1, mode: 'hold' });
+      t.store.add('wh_a', 3);
+      t.start();
+      await until(() => expect(t.store.inFlight('wh_a')).toBe(1));
+      expect(t.store.claimed('wh_a')).toBe(2);
+      const stopping = t.stop();
+      t.store.settleHeld('wh_a');
+      await stopping;
+      expect(t.store.done('wh_a')).toBe(1);
+      expect(t.store.released.flat()).toHaveLength(1);
+      const back = [...t.store.rows.values()].filter((r) => !r.done);
+      expect(back).toHaveLength(2);
+      for (const row of back) expect(row.lease).toBeNull();
+    });
   });
 });

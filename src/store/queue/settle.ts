@@ -1,4 +1,5 @@
 import type { AttemptErrorClass } from '../../domain/types.js';
+import { insertRows } from '../insert-rows.js';
 import type { Db } from '../schema.js';
 
 /** What became of one attempt, decided by the dispatcher from the retry policy. */
@@ -55,31 +56,49 @@ export async function settleAttempt(db: Db, input: SettleInput, now: number): Pr
   const kept = Number(result.numUpdatedRows) > 0;
   // A delivery deleted while its attempt ran (its organization was deleted) leaves no orphan attempt behind.
   if (!kept && !(await db.selectFrom('deliveries').select('id').where('id', '=', input.deliveryId).executeTakeFirst())) return false;
-  await db.insertInto('attempts').values(attemptRow(input)).execute();
+  await insertRows(db, 'attempts', ATTEMPT_COLUMNS, [attemptRow(input)]);
   return kept;
 }
 
-// Rows per multi-row statement: 14 attempt columns x 500 stays under every bound-parameter limit.
+// Ids per `in (...)` list.
 const SETTLE_CHUNK = 500;
 
-function attemptRow(input: SettleInput) {
+const ATTEMPT_COLUMNS = [
+  'id',
+  'delivery_id',
+  'organization_id',
+  'attempt_number',
+  'at',
+  'duration_ms',
+  'request_url',
+  'request_headers',
+  'request_body',
+  'response_status',
+  'response_headers',
+  'response_body',
+  'error',
+  'error_message',
+] as const;
+
+/** An attempts row, values in ATTEMPT_COLUMNS order. */
+function attemptRow(input: SettleInput): unknown[] {
   const a = input.attempt;
-  return {
-    id: a.id,
-    delivery_id: input.deliveryId,
-    organization_id: input.organizationId,
-    attempt_number: input.attemptNumber,
-    at: a.at,
-    duration_ms: a.durationMs,
-    request_url: a.requestUrl,
-    request_headers: JSON.stringify(a.requestHeaders),
-    request_body: a.requestBody,
-    response_status: a.responseStatus,
-    response_headers: JSON.stringify(a.responseHeaders),
-    response_body: a.responseBody,
-    error: a.error,
-    error_message: a.errorMessage,
-  };
+  return [
+    a.id,
+    input.deliveryId,
+    input.organizationId,
+    input.attemptNumber,
+    a.at,
+    a.durationMs,
+    a.requestUrl,
+    JSON.stringify(a.requestHeaders),
+    a.requestBody,
+    a.responseStatus,
+    JSON.stringify(a.responseHeaders),
+    a.responseBody,
+    a.error,
+    a.errorMessage,
+  ];
 }
 
 /**
@@ -134,10 +153,7 @@ export async function settleAttempts(db: Db, inputs: readonly SettleInput[], now
     const rows = await db.selectFrom('deliveries').select('id').where('id', 'in', lost.slice(i, i + SETTLE_CHUNK)).execute();
     for (const r of rows) existing.add(r.id);
   }
-  const attempts = inputs.filter((i) => kept.has(i.deliveryId) || existing.has(i.deliveryId)).map(attemptRow);
-  for (let i = 0; i < attempts.length; i += SETTLE_CHUNK) {
-    await db.insertInto('attempts').values(attempts.slice(i, i + SETTLE_CHUNK)).execute();
-  }
+  await insertRows(db, 'attempts', ATTEMPT_COLUMNS, inputs.filter((i) => kept.has(i.deliveryId) || existing.has(i.deliveryId)).map(attemptRow));
   return inputs.map((i) => kept.has(i.deliveryId));
 }
 

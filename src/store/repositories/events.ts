@@ -1,12 +1,10 @@
 import type { HeraldEvent } from '../../domain/types.js';
+import { insertRows } from '../insert-rows.js';
 import { toEvent } from '../rows.js';
 import type { DeliveriesTable, Db } from '../schema.js';
 import { toPage, type Page, type PageRequest } from './page.js';
 
 export type NewDelivery = Pick<DeliveriesTable, 'id' | 'webhook_id' | 'status' | 'next_attempt_at'>;
-
-// SQLite limits bound parameters per statement; 12 columns x 500 rows stays well under it.
-const INSERT_CHUNK = 500;
 
 /** Writes an event and its deliveries. Call inside a transaction: both or neither. */
 export async function insertEventWithDeliveries(db: Db, event: HeraldEvent, deliveries: readonly NewDelivery[]): Promise<void> {
@@ -21,35 +19,24 @@ export async function insertEventsWithDeliveries(
   db: Db,
   items: readonly { event: HeraldEvent; deliveries: readonly NewDelivery[] }[],
 ): Promise<void> {
-  const events = items.map(({ event }) => ({
-    id: event.id,
-    organization_id: event.organizationId,
-    type: event.type,
-    data: JSON.stringify(event.data),
-    attributes: JSON.stringify(event.attributes),
-    time: event.time,
-    external_id: event.externalId,
-    created_at: event.createdAt,
-  }));
-  for (let i = 0; i < events.length; i += INSERT_CHUNK) {
-    await db.insertInto('events').values(events.slice(i, i + INSERT_CHUNK)).execute();
-  }
-  const deliveries = items.flatMap(({ event, deliveries: planned }) =>
-    planned.map((d) => ({
-      ...d,
-      event_id: event.id,
-      organization_id: event.organizationId,
-      attempt_count: 0,
-      lease_owner: null,
-      event_time: event.time,
-      failing: 0,
-      created_at: event.createdAt,
-      updated_at: event.createdAt,
-    })),
+  await insertRows(
+    db,
+    'events',
+    ['id', 'organization_id', 'type', 'data', 'attributes', 'time', 'external_id', 'created_at'],
+    items.map(({ event: e }) => [e.id, e.organizationId, e.type, JSON.stringify(e.data), JSON.stringify(e.attributes), e.time, e.externalId, e.createdAt]),
   );
-  for (let i = 0; i < deliveries.length; i += INSERT_CHUNK) {
-    await db.insertInto('deliveries').values(deliveries.slice(i, i + INSERT_CHUNK)).execute();
+  const deliveries: unknown[][] = [];
+  for (const { event: e, deliveries: planned } of items) {
+    for (const d of planned) {
+      deliveries.push([d.id, d.webhook_id, d.status, d.next_attempt_at, e.id, e.organizationId, 0, null, e.time, 0, e.createdAt, e.createdAt]);
+    }
   }
+  await insertRows(
+    db,
+    'deliveries',
+    ['id', 'webhook_id', 'status', 'next_attempt_at', 'event_id', 'organization_id', 'attempt_count', 'lease_owner', 'event_time', 'failing', 'created_at', 'updated_at'],
+    deliveries,
+  );
 }
 
 export async function getEvent(db: Db, organizationId: string, id: string): Promise<HeraldEvent | null> {

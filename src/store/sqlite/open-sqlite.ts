@@ -27,7 +27,7 @@ function withStatementCache(db: BetterSqlite3.Database): SqliteDatabase {
       let statement = cache.get(text);
       if (!statement) {
         statement = db.prepare(text) as unknown as SqliteStatement;
-        if (cache.size > 500) cache.clear();
+        if (cache.size > 200) cache.clear();
         cache.set(text, statement);
       }
       return statement;

@@ -10,6 +10,18 @@ export function openSqliteStore(dataDir: string): Store {
     db,
     dialect: 'sqlite',
     capabilities: { sharedQueue: false },
+    // One connection, so the setting is switched for this transaction's commit and back, while
+    // the connection is held: no other commit can run in between with the relaxed setting.
+    // (In WAL mode a later durable commit syncs the log, relaxed frames included, in order.)
+    relaxedTransaction: (fn) =>
+      db.connection().execute(async (conn) => {
+        await sql`pragma synchronous = normal`.execute(conn);
+        try {
+          return await conn.transaction().execute(fn);
+        } finally {
+          await sql`pragma synchronous = full`.execute(conn);
+        }
+      }),
     // One process: the dispatcher is told directly, nobody else needs to hear.
     announceDue: async () => {},
     listenDue: async () => async () => {},
