@@ -21,8 +21,8 @@ const batchArg = argv.indexOf('--batch');
 const BATCH = batchArg >= 0 ? Number(argv[batchArg + 1]) : 100;
 
 const SIZE = QUICK
-  ? { runs: 1, events: 1_000, fanoutEvents: 100, rate: 1_000, latencyS: 2, isolationEvents: 100, backlog: [1_000, 5_000, 10_000], backlogHooks: 10, drainS: 5, ingest: 1_000, pgEvents: 500, pgLatencyS: 2, waitS: 30 }
-  : { runs: 3, events: 20_000, fanoutEvents: 2_000, rate: 1_000, latencyS: 30, isolationEvents: 2_000, backlog: [10_000, 100_000, 1_000_000], backlogHooks: 50, drainS: 60, ingest: 20_000, pgEvents: 20_000, pgLatencyS: 30, waitS: 900 };
+  ? { runs: 1, events: 1_000, fanoutEvents: 100, rate: 1_000, latencyS: 2, isolationEvents: 100, backlog: [1_000, 5_000, 10_000], backlogHooks: 10, drainS: 5, ingest: 1_000, pgEvents: 500, pgLatencyS: 2, waitS: 30, warmUpS: 0.5 }
+  : { runs: 3, events: 20_000, fanoutEvents: 2_000, rate: 1_000, latencyS: 30, isolationEvents: 2_000, backlog: [10_000, 100_000, 1_000_000], backlogHooks: 50, drainS: 60, ingest: 20_000, pgEvents: 20_000, pgLatencyS: 30, waitS: 900, warmUpS: 3 };
 
 const runsArg = argv.indexOf('--runs');
 if (runsArg >= 0) SIZE.runs = Math.max(1, Math.min(10, Number(argv[runsArg + 1]) || 1));
@@ -135,10 +135,13 @@ async function latencies(tag: string, load: LoadResult, expected: number): Promi
   const acked = new Map<number, number>();
   for (const [seq, at] of load.acks) if (!acked.has(seq)) acked.set(seq, at);
   const out: number[] = [];
+  const dump: string[] = [];
   for (const [seq, ack] of acked) {
     const at = arrived.get(seq);
     out.push(at === undefined ? Infinity : at - ack);
+    if (process.env.BENCH_DUMP) dump.push(`${ack.toFixed(1)} ${at === undefined ? 'x' : (at - ack).toFixed(2)}`);
   }
+  if (process.env.BENCH_DUMP) writeFileSync(`${process.env.BENCH_DUMP}.${tag}`, dump.join('\n'));
   return out.sort((a, b) => a - b);
 }
 
@@ -210,7 +213,22 @@ async function heraldThroughput(setup: Setup, events: number, fanout: number): P
   return { deliveries: (stats.count * 1000) / (stats.last - load.first), ingest: (load.sent * 1000) / (load.last - load.first) };
 }
 
+/**
+ * A few seconds at the same rate, not measured, before a latency run: the baselines are measured
+ * warm (after their throughput runs), and a freshly started Herald would otherwise spend the first
+ * measured second compiling its hot path (JIT) and opening connections.
+ */
+async function heraldWarmUp(setup: Setup, rate: number): Promise<void> {
+  const tag = newTag('warm');
+  await setUpOrganization(setup.base, `org_${tag}`, hookUrls(tag, 1));
+  const total = Math.round(rate * SIZE.warmUpS);
+  await heraldLoad(setup.base, `org_${tag}`, { mode: 'steady', rate, total, concurrency: 64, batch: 0, tag });
+  await arrivals(tag, total);
+  await receiver.call('forget', { tag });
+}
+
 async function heraldLatency(setup: Setup, rate: number, seconds: number): Promise<number[]> {
+  await heraldWarmUp(setup, rate);
   const tag = newTag('lat');
   const org = `org_${tag}`;
   await setUpOrganization(setup.base, org, hookUrls(tag, 1));

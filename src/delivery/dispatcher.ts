@@ -69,10 +69,14 @@ interface WebhookState<D> {
   lookahead: number;
   /** Moving average of attempt time, ms (null until one finished). */
   averageMs: number | null;
+  /** A pump continues at the next turn of the event loop. */
+  resumeQueued: boolean;
 }
 
 /** Only webhooks that answer faster than this on average get rows claimed ahead. */
 const LOOKAHEAD_BELOW_MS = 1_000;
+/** Deliveries started in one go; more wait for the next turn of the event loop (renders and signs are synchronous work). */
+const PUMP_CHUNK = 16;
 /** A claimed row that waited longer than this for a slot is not sent (its lease keeps it; it is due again when the lease ends). */
 const MAX_WAIT_MS = 2_000;
 
@@ -202,7 +206,7 @@ export class Dispatcher<D extends ClaimedDelivery = ClaimedDelivery> {
   #state(webhookId: string): WebhookState<D> {
     let state = this.#webhooks.get(webhookId);
     if (!state) {
-      state = { cap: 1, inFlight: 0, waiting: [], lookahead: 0, averageMs: null };
+      state = { cap: 1, inFlight: 0, waiting: [], lookahead: 0, averageMs: null, resumeQueued: false };
       this.#webhooks.set(webhookId, state);
     }
     return state;
@@ -280,7 +284,7 @@ export class Dispatcher<D extends ClaimedDelivery = ClaimedDelivery> {
     if (!state || state.waiting.length === 0 || !this.#running) return;
     const now = this.#clock.now();
     const batch: D[] = [];
-    while (state.inFlight + batch.length < state.cap && state.waiting.length > 0) {
+    while (state.inFlight + batch.length < state.cap && state.waiting.length > 0 && batch.length < PUMP_CHUNK) {
       const d = state.waiting.shift()!;
       this.#waiting -= 1;
       // A row that waited long is not sent: the lease it has left must cover a whole attempt
@@ -292,6 +296,14 @@ export class Dispatcher<D extends ClaimedDelivery = ClaimedDelivery> {
       batch.push(d);
     }
     if (batch.length > 0) this.#dispatch(state, batch);
+    // More to send: after a turn of the event loop, so API requests are not kept waiting.
+    if (state.inFlight < state.cap && state.waiting.length > 0 && !state.resumeQueued) {
+      state.resumeQueued = true;
+      setImmediate(() => {
+        state.resumeQueued = false;
+        this.#pump(webhookId);
+      });
+    }
   }
 
   /** Pumps these webhooks once the current synchronous work is done (settles arrive in bursts). */
