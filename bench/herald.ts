@@ -10,6 +10,8 @@ import { REPO_ROOT } from './rpc.js';
 export const ADMIN_TOKEN = 'hrld_admin_bench_token_0123456789abcdef';
 const ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
 const CLI = join(REPO_ROOT, 'dist', 'cli', 'index.js');
+/** The V8 flags of `npm start` and of the `herald` command's shebang (README "Performance"). */
+const HERALD_NODE_FLAGS = ['--max-semi-space-size=8'];
 
 export interface HeraldProcess {
   url: string;
@@ -31,7 +33,8 @@ export async function startHerald(env: Record<string, string>, extraArgs: string
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HERALD_')));
   // BENCH_CPU_PROF=<dir>: every Herald process writes a V8 CPU profile there when it stops.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
-  const child = spawn(process.execPath, [...profile, ...extraArgs, CLI, 'serve'], {
+  // Launched as `npm start` and the `herald` command launch it (see HERALD_NODE_FLAGS).
+  const child = spawn(process.execPath, [...HERALD_NODE_FLAGS, ...profile, ...extraArgs, CLI, 'serve'], {
     cwd: REPO_ROOT,
     env: {
       ...inherited,

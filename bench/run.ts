@@ -325,6 +325,8 @@ async function sqliteScenarios(): Promise<void> {
   }
 }
 
+const CLAIM_SAMPLES = 31;
+
 async function backlogScenario(): Promise<void> {
   if (!wanted(4)) return;
   const dataDir = tempDir('backlog');
@@ -350,7 +352,9 @@ async function backlogScenario(): Promise<void> {
         posted += events;
         // The claim a dispatcher runs (batch size 100, one webhook), timed, then rolled back.
         const times: number[] = [];
-        for (let i = 0; i < 7; i++) {
+        // 5 untimed claims first (statement preparation, first page reads), then 31 timed ones over
+        // different webhooks; the median is what is reported.
+        for (let i = -5; i < CLAIM_SAMPLES; i++) {
           const t0 = performance.now();
           await db
             .transaction()
@@ -359,10 +363,10 @@ async function backlogScenario(): Promise<void> {
               throw new Error('rollback');
             })
             .catch(() => undefined);
-          times.push(performance.now() - t0);
+          if (i >= 0) times.push(performance.now() - t0);
         }
         claimMs.push(times);
-        record({ scenario: '4. Backlog', metric: `claim query at ${pending.toLocaleString('en-US')} pending (7 claims of 100)`, unit: 'ms', values: [median(times)] });
+        record({ scenario: '4. Backlog', metric: `claim query at ${pending.toLocaleString('en-US')} pending (median of ${CLAIM_SAMPLES} claims of 100)`, unit: 'ms', values: [median(times)] });
       }
     } finally {
       await db.destroy();
@@ -407,6 +411,7 @@ async function postgresScenarios(): Promise<void> {
     try {
       const tp = await repeat(`${name}: throughput`, () => heraldThroughput(setup, SIZE.pgEvents, 1));
       record({ scenario: name, metric: `deliveries/s, ${SIZE.pgEvents.toLocaleString('en-US')} events × 1`, unit: '/s', values: tp.map((r) => r.deliveries), ...(workers === 2 ? { target: { op: '>=' as const, value: 3_000 } } : {}) });
+      record({ scenario: name, metric: 'events accepted/s while delivering', unit: '/s', values: tp.map((r) => r.ingest) });
       const lat = await repeat(`${name}: latency`, () => heraldLatency(setup, SIZE.rate, SIZE.pgLatencyS));
       latencyRows(`${name}, ${SIZE.rate.toLocaleString('en-US')} events/s`, lat, 50);
     } finally {

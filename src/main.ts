@@ -135,7 +135,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
   const profile = loadProfile(config.profile);
   // Before the store opens: a PostgreSQL deployment without HERALD_ENCRYPTION_KEY stops here.
   const { keyring, source: keySource } = loadKeyring(config, log);
-  const store = openStore(config, log);
+  const store = await openStore(config, log);
   const db = store.db;
   await migrateOrThrow(db);
   const now = clock.now();
@@ -254,7 +254,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
           await releaseLeases(db, leases, at);
         },
       },
-      config.dispatcher,
+      { ...config.dispatcher, sharedQueue: store.capabilities.sharedQueue },
       clock,
       log.child({ component: 'dispatcher' }),
     );

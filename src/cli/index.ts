@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 /**
  * The `herald` command. `serve` and `migrate` run Herald itself; the client commands
  * (`organizations`, `event-types`, `events`, `webhooks`, `deliveries`, `recover`) talk to a

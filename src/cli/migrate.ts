@@ -4,7 +4,7 @@ import { openStore } from '../store/open-store.js';
 import { migrateOrThrow } from '../store/migrations/index.js';
 
 export async function runMigrate(config: HeraldConfig): Promise<void> {
-  const store = openStore(config, createLogger(config.logLevel));
+  const store = await openStore(config, createLogger(config.logLevel));
   try {
     const applied = await migrateOrThrow(store.db);
     process.stdout.write(applied.length === 0 ? 'database is up to date\n' : `applied: ${applied.join(', ')}\n`);

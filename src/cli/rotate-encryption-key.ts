@@ -45,7 +45,7 @@ export async function runRotateEncryptionKey(config: HeraldConfig, options: Rota
   }
   // The new key is on disk before anything is sealed with it: a crash from here on loses nothing.
   if (file !== null) writeKeyFile(file, fileKeys);
-  const store = openStore(config, log);
+  const store = await openStore(config, log);
   try {
     await migrateOrThrow(store.db);
     // The database must open with one of the keys given, or there is nothing to rotate from.

@@ -48,6 +48,11 @@ export interface DispatcherOptions {
   pollIntervalMs: number;
   /** How long `stop` waits for in-flight attempts before giving their leases back. */
   shutdownGraceMs: number;
+  /**
+   * Other processes claim from the same queue: a claim that returns fewer rows
+   * than asked may have met the webhook's shared cap rather than its last due row.
+   */
+  sharedQueue?: boolean;
 }
 
 /**
@@ -75,6 +80,8 @@ interface WebhookState<D> {
 
 /** Only webhooks that answer faster than this on average get rows claimed ahead. */
 const LOOKAHEAD_BELOW_MS = 1_000;
+/** How soon to claim again for a webhook whose due rows were all held by other processes. */
+const HELD_ELSEWHERE_RETRY_MS = 5;
 /** Deliveries started in one go; more wait for the next turn of the event loop (renders and signs are synchronous work). */
 const PUMP_CHUNK = 16;
 /** A claimed row that waited longer than this for a slot is not sent (its lease keeps it; it is due again when the lease ends). */
@@ -98,8 +105,8 @@ export class Dispatcher<D extends ClaimedDelivery = ClaimedDelivery> {
   #running = false;
   #loop: Promise<void> | null = null;
   #lastScan = -Infinity;
-  /** Hints raised while a rescan was running, so the scan does not erase them. */
-  #loweredDuringScan: Map<string, number> | null = null;
+  /** Hints lowered while a rescan or a claim was reading the store, so what it read does not erase them. */
+  #loweredMeanwhile: Map<string, number> | null = null;
   readonly #idle = new Set<() => void>();
   readonly #toPump = new Set<string>();
   #pumpQueued = false;
@@ -135,9 +142,9 @@ export class Dispatcher<D extends ClaimedDelivery = ClaimedDelivery> {
 
   #lower(webhookId: string, at: number): void {
     this.#schedule.lower(webhookId, at);
-    if (this.#loweredDuringScan) {
-      const seen = this.#loweredDuringScan.get(webhookId);
-      if (seen === undefined || at < seen) this.#loweredDuringScan.set(webhookId, at);
+    if (this.#loweredMeanwhile) {
+      const seen = this.#loweredMeanwhile.get(webhookId);
+      if (seen === undefined || at < seen) this.#loweredMeanwhile.set(webhookId, at);
     }
   }
 
@@ -186,13 +193,13 @@ export class Dispatcher<D extends ClaimedDelivery = ClaimedDelivery> {
   }
 
   async #rescan(): Promise<void> {
-    this.#loweredDuringScan = new Map();
+    this.#loweredMeanwhile = new Map();
     try {
       const scan = await this.#ports.dueTimes();
-      this.#schedule.replace(scan, this.#loweredDuringScan);
+      this.#schedule.replace(scan, this.#loweredMeanwhile);
       this.#lastScan = this.#clock.now();
     } finally {
-      this.#loweredDuringScan = null;
+      this.#loweredMeanwhile = null;
     }
   }
 
@@ -234,7 +241,8 @@ export class Dispatcher<D extends ClaimedDelivery = ClaimedDelivery> {
       state.cap = limits.concurrency;
       // Rows wait only behind fast attempts: a slow webhook's rows would sit leased for nothing.
       const fast = state.averageMs === null || state.averageMs < LOOKAHEAD_BELOW_MS;
-      state.lookahead = limits.rateLimit === null && fast ? Math.min(this.#options.lookahead, limits.concurrency) : 0;
+      // (On a shared queue the cap counts every process's leases, waiting rows included: no lookahead.)
+      state.lookahead = limits.rateLimit === null && fast && !this.#options.sharedQueue ? Math.min(this.#options.lookahead, limits.concurrency) : 0;
       const room = state.cap + state.lookahead - state.inFlight - state.waiting.length;
       // Rows are still waiting: claim again only once a good part of the lookahead is free.
       if (room <= 0 || (state.waiting.length > 0 && room < Math.ceil(state.lookahead / 2))) continue;
@@ -250,6 +258,15 @@ export class Dispatcher<D extends ClaimedDelivery = ClaimedDelivery> {
     if (requests.length === 0) return 0;
 
     const lease = randomBytes(12).toString('base64url');
+    this.#loweredMeanwhile = new Map();
+    try {
+      return await this.#claimAndSchedule(requests, now, lease);
+    } finally {
+      this.#loweredMeanwhile = null;
+    }
+  }
+
+  async #claimAndSchedule(requests: ClaimRequest[], now: number, lease: string): Promise<number> {
     const claimed = await this.#ports.claim(requests, now, lease);
     const perWebhook = new Map<string, number>();
     for (const d of claimed) perWebhook.set(d.webhookId, (perWebhook.get(d.webhookId) ?? 0) + 1);
@@ -258,7 +275,10 @@ export class Dispatcher<D extends ClaimedDelivery = ClaimedDelivery> {
       const got = perWebhook.get(request.webhookId) ?? 0;
       if (got < request.limit) {
         this.#rates.refund(request.webhookId, request.limit - got);
-        drained.push(request.webhookId);
+        // On a shared queue a short claim usually means the cap is shared out: try again soon
+        // instead of asking the store for due times after every claim. An empty one does ask.
+        if (this.#options.sharedQueue && got > 0) this.#schedule.set(request.webhookId, now + HELD_ELSEWHERE_RETRY_MS);
+        else drained.push(request.webhookId);
       } else {
         // Served now: it queues behind webhooks that have waited longer (round robin).
         this.#schedule.set(request.webhookId, now);
@@ -267,8 +287,16 @@ export class Dispatcher<D extends ClaimedDelivery = ClaimedDelivery> {
     // Webhooks that gave fewer rows than asked have nothing more due now: learn when they next do.
     if (drained.length > 0) {
       const due = await this.#ports.dueTimes(drained);
-      for (const id of drained) this.#schedule.set(id, due.get(id) ?? null);
+      for (const id of drained) {
+        const at = due.get(id) ?? null;
+        // Fewer rows than asked, yet some are due now: other processes hold them or the rest of
+        // the webhook's shared cap. Asking again at once would only repeat an empty claim.
+        this.#schedule.set(id, at !== null && at <= now ? now + HELD_ELSEWHERE_RETRY_MS : at);
+      }
     }
+    // Work announced while the claim ran (an ingest that committed after the claim's snapshot)
+    // must not be lost to what the claim and the due times read before it.
+    for (const [id, at] of this.#loweredMeanwhile ?? []) this.#schedule.lower(id, at);
     if (claimed.length > 0) {
       this.#openLeases.set(lease, claimed.length);
       for (const d of claimed) this.#state(d.webhookId).waiting.push(d);

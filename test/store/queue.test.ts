@@ -137,6 +137,22 @@ for (const dialect of DIALECTS) {
       expect(await delivery(db, 'dlv_live')).toMatchObject({ lease_owner: 'lease-old', next_attempt_at: t0 + LEASE_MS });
     });
 
+    it('on a shared queue, claims no more than the cap minus the leases still live (any holder\'s)', async () => {
+      const { db } = store();
+      if (!sharedQueueDbs.has(db)) return; // the cap is counted in the database only where processes share it
+      await addWebhook(db, 'wh_a');
+      for (let i = 0; i < 6; i++) await addDelivery(db, `dlv_${i}`, { webhook_id: 'wh_a', next_attempt_at: t0 - 10 + i });
+      const claimCapped = (limit: number, now: number, lease: string) =>
+        db.transaction().execute((trx) => claimDue(trx, { webhookId: 'wh_a', limit, cap: 3 }, { now, leaseMs: LEASE_MS, lease, shared: true }));
+      expect(await claimCapped(2, t0, 'lease-1')).toHaveLength(2);
+      // Two leases live, cap 3: one more, however many are asked for.
+      expect(sortedIds(await claimCapped(10, t0, 'lease-2'))).toEqual(['dlv_2']);
+      expect(await claimCapped(10, t0, 'lease-3')).toEqual([]);
+      // A settled delivery frees its place under the cap.
+      expect(await settle(db, 'dlv_0', 'lease-1', { kind: 'succeeded' })).toBe(true);
+      expect(sortedIds(await claimCapped(10, t0, 'lease-4'))).toEqual(['dlv_3']);
+    });
+
     it('makes every delivery whose lease ended claimable again without any sweeper', async () => {
       const { db } = store();
       await addWebhook(db, 'wh_a');

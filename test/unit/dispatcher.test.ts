@@ -42,6 +42,8 @@ class FakeStore implements DispatcherPorts {
   highestTotal = 0;
   failClaims = 0;
   failDueTimes = 0;
+  /** Runs once, when the next claim has read its rows but not yet answered (a race to provoke). */
+  afterClaim: (() => void) | null = null;
   readonly retried = new Set<string>();
   #seq = 0;
 
@@ -110,6 +112,9 @@ class FakeStore implements DispatcherPorts {
       }
     }
     this.claims.push({ requests: requests.map((r) => ({ ...r })), lease, got: claimed.length });
+    const after = this.afterClaim;
+    this.afterClaim = null;
+    after?.();
     return claimed;
   }
 
@@ -370,6 +375,22 @@ describe('Dispatcher', () => {
     await pause(30);
     t.store.add('wh_a', 2);
     t.clock.advance(20);
+    await until(() => expect(t.store.done('wh_a')).toBe(2));
+    await t.stop();
+  });
+
+  it('does not lose work announced while a claim was reading the store, even when the clock stands still', async () => {
+    const t = setup({ pollIntervalMs: 60_000 });
+    t.store.webhook('wh_a', { mode: 'hold' });
+    t.store.add('wh_a', 1);
+    // An ingest commits after the claim read its rows, and announces its delivery at once.
+    t.store.afterClaim = () => {
+      t.store.add('wh_a', 1);
+      t.dispatcher.notify(['wh_a']);
+    };
+    t.start();
+    await until(() => expect(t.store.inFlight('wh_a')).toBe(2));
+    t.store.settleHeld();
     await until(() => expect(t.store.done('wh_a')).toBe(2));
     await t.stop();
   });

@@ -38,16 +38,28 @@ export function postgresClientConfig(options: PostgresOptions): pg.ClientConfig 
 
 /** PostgreSQL: any number of Herald processes share one database. */
 export function openPostgresStore(options: PostgresOptions, log: Logger): Store {
-  const pool = new pg.Pool({ ...postgresClientConfig(options), max: options.poolSize ?? 10, idleTimeoutMillis: 30_000 });
-  // An idle connection dropped by a restart must not crash the process: the pool replaces it.
-  pool.on('error', (error) => log.warn({ err: error }, 'a pooled PostgreSQL connection failed; it will be replaced'));
-  // The pool listens for errors only on idle connections. A connection that dies while checked out
-  // (a restart between two statements of a transaction) emits 'error' too, and an 'error' without
-  // a listener kills the process. Its query fails on its own and the pool drops it on release.
-  pool.on('connect', (client) => {
-    client.on('error', (error) => log.debug({ err: error }, 'a PostgreSQL connection failed; it will be replaced'));
-  });
+  const openPool = (max: number, extra: pg.PoolConfig = {}): pg.Pool => {
+    const pool = new pg.Pool({ ...postgresClientConfig(options), max, idleTimeoutMillis: 30_000, ...extra });
+    // An idle connection dropped by a restart must not crash the process: the pool replaces it.
+    pool.on('error', (error) => log.warn({ err: error }, 'a pooled PostgreSQL connection failed; it will be replaced'));
+    // The pool listens for errors only on idle connections. A connection that dies while checked out
+    // (a restart between two statements of a transaction) emits 'error' too, and an 'error' without
+    // a listener kills the process. Its query fails on its own and the pool drops it on release.
+    pool.on('connect', (client) => {
+      client.on('error', (error) => log.debug({ err: error }, 'a PostgreSQL connection failed; it will be replaced'));
+    });
+    return pool;
+  };
+  const pool = openPool(options.poolSize ?? 10);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // Relaxed transactions (claims, settles) get their own few connections with asynchronous commit
+  // as the session setting, so no transaction pays a round trip to switch it. Opened on first use:
+  // an api-only process never needs them.
+  let relaxed: Kysely<Database> | null = null;
+  const relaxedDb = (): Kysely<Database> =>
+    (relaxed ??= new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: openPool(Math.min(4, options.poolSize ?? 10), { options: '-c synchronous_commit=off' }) }),
+    }));
   // Announcements are coalesced: every ingest answered in one turn of the event loop (a group
   // commit answers many at once), and any made while a NOTIFY is being sent, go out together.
   // One NOTIFY per ingest would cost a round trip each and wake every worker for one delivery.
@@ -88,11 +100,7 @@ export function openPostgresStore(options: PostgresOptions, log: Logger): Store 
     capabilities: { sharedQueue: true },
     // The commit returns without waiting for the WAL flush (PostgreSQL's own "asynchronous
     // commit"): a crash of the database may lose it, never corrupt it.
-    relaxedTransaction: (fn) =>
-      db.transaction().execute(async (trx) => {
-        await sql`set local synchronous_commit = off`.execute(trx);
-        return fn(trx);
-      }),
+    relaxedTransaction: (fn) => relaxedDb().transaction().execute(fn),
     announceDue(webhookIds) {
       if (webhookIds.length === 0) return Promise.resolve();
       for (const id of webhookIds) queued.add(id);
@@ -105,6 +113,9 @@ export function openPostgresStore(options: PostgresOptions, log: Logger): Store 
     ping: async () => {
       await sql`select 1`.execute(db);
     },
-    close: () => db.destroy(),
+    close: async () => {
+      await relaxed?.destroy();
+      await db.destroy();
+    },
   };
 }

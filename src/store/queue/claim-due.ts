@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
-import type { Db } from '../schema.js';
+import { sql, type SelectQueryBuilder } from 'kysely';
+import type { Database, Db } from '../schema.js';
 import { num } from '../rows.js';
 import { isPending } from './pending.js';
 
@@ -37,8 +37,7 @@ export async function claimDue(
   request: ClaimRequest,
   options: { now: number; leaseMs: number; lease: string; shared: boolean },
 ): Promise<ClaimedDelivery[]> {
-  const leaseExpiresAt = options.now + options.leaseMs;
-  let limit = request.limit;
+  const limit = request.limit;
   let candidates = db
     .selectFrom('deliveries')
     .select('id')
@@ -48,30 +47,38 @@ export async function claimDue(
     .orderBy('next_attempt_at');
   if (options.shared) {
     // Workers claiming for the same webhook take turns (a transaction-scoped
-    // lock per webhook), so the count of live leases below is exact and the
-    // cap holds across processes; different webhooks never wait on each other.
+    // lock per webhook), so the count of live leases is exact and the cap
+    // holds across processes; different webhooks never wait on each other.
+    // The lock is its own statement: the claim below then reads a snapshot
+    // taken after it, which sees every lease committed before the lock.
     await sql`select pg_advisory_xact_lock(hashtextextended(${request.webhookId}, 0))`.execute(db);
-    const held = await db
+    const held = db
       .selectFrom('deliveries')
       .select(sql<number>`count(*)`.as('n'))
       .where('webhook_id', '=', request.webhookId)
       .where(isPending)
       .where('lease_owner', 'is not', null)
-      .where('next_attempt_at', '>', options.now)
-      .executeTakeFirst();
-    limit = Math.min(limit, request.cap - Number(held?.n ?? 0));
-    if (limit <= 0) return [];
-    // Rows another transaction is claiming are skipped, not waited for.
+      .where('next_attempt_at', '>', options.now);
+    // Counted in the claim statement itself (one round trip less); rows another
+    // transaction is claiming are skipped, not waited for.
     candidates = candidates.forUpdate().skipLocked();
+    return claimRows(db, request, candidates.limit(sql<number>`greatest(0, least(${limit}, ${request.cap} - (${held})))`), options);
   }
+  return claimRows(db, request, candidates.limit(limit), options);
+}
+
+/** Leases the rows `picked` selects, re-checking in the update that each is still pending. */
+async function claimRows(
+  db: Db,
+  request: ClaimRequest,
+  picked: SelectQueryBuilder<Database, 'deliveries', { id: string }>,
+  options: { now: number; leaseMs: number; lease: string },
+): Promise<ClaimedDelivery[]> {
+  const leaseExpiresAt = options.now + options.leaseMs;
   const rows = await db
     .updateTable('deliveries')
     .set({ lease_owner: options.lease, next_attempt_at: leaseExpiresAt, updated_at: options.now })
-    .where(
-      'id',
-      'in',
-      candidates.limit(limit),
-    )
+    .where('id', 'in', picked)
     // Re-checked in the update itself: a row settled since it was selected is left alone.
     .where(isPending)
     .returning(['id', 'event_id', 'webhook_id', 'organization_id', 'attempt_count', 'event_time', 'failing'])
