@@ -38,8 +38,8 @@ export interface DispatcherOptions {
    * Rows per webhook claimed beyond its free slots, waiting in memory to be
    * sent the moment a slot frees: claims become few and large instead of one
    * small claim per freed slot. Capped at the webhook's concurrency; none for
-   * rate-limited webhooks. On a shared queue the cap is counted over every
-   * process's leases, so there it cannot take more than the cap. 0 turns it off.
+   * rate-limited or slow webhooks, and none on a shared queue, where the cap
+   * counts every process's leases (waiting rows included). 0 turns it off.
    * @defaultValue 64
    */
   lookahead: number;
@@ -55,12 +55,6 @@ export interface DispatcherOptions {
   sharedQueue?: boolean;
 }
 
-/**
- * The claim loop. It keeps a per-webhook schedule of due work, asks each ready
- * webhook for up to its free concurrency plus a lookahead (fair: a webhook
- * that is slow or dead holds only its own slots), and sends claimed rows as
- * slots free, each webhook's in claim order.
- */
 /** Claims smaller than this, made while attempts are in flight, are followed by a short pause (COALESCE_MS). */
 const COALESCE_BELOW = 16;
 const COALESCE_MS = 2;
@@ -87,6 +81,12 @@ const PUMP_CHUNK = 16;
 /** A claimed row that waited longer than this for a slot is not sent (its lease keeps it; it is due again when the lease ends). */
 const MAX_WAIT_MS = 2_000;
 
+/**
+ * The claim loop. It keeps a per-webhook schedule of due work, asks each ready
+ * webhook for up to its free concurrency plus a lookahead (fair: a webhook
+ * that is slow or dead holds only its own slots), and sends claimed rows as
+ * slots free, each webhook's in claim order.
+ */
 export class Dispatcher<D extends ClaimedDelivery = ClaimedDelivery> {
   readonly #ports: DispatcherPorts<D>;
   readonly #options: DispatcherOptions;
@@ -155,8 +155,8 @@ export class Dispatcher<D extends ClaimedDelivery = ClaimedDelivery> {
     this.#wake.notify();
     await this.#loop;
     // Rows waiting for a slot are not sent any more: their leases go back below.
-    for (const [id, state] of this.#webhooks) {
-      for (const d of state.waiting.splice(0)) this.#forget(d, id);
+    for (const state of this.#webhooks.values()) {
+      this.#waiting -= state.waiting.splice(0).length;
     }
     if (this.#total > 0) {
       await Promise.race([
@@ -353,11 +353,6 @@ export class Dispatcher<D extends ClaimedDelivery = ClaimedDelivery> {
     if (open > 0) this.#openLeases.set(d.lease, open);
     else this.#openLeases.delete(d.lease);
     if (lowerTo !== null) this.#lower(d.webhookId, lowerTo);
-  }
-
-  /** A waiting row dropped at shutdown: its lease stays open, to be released. */
-  #forget(_d: D, _webhookId: string): void {
-    this.#waiting -= 1;
   }
 
   #dispatch(state: WebhookState<D>, batch: D[]): void {
