@@ -32,6 +32,19 @@ export interface SettleInput {
   settlement: Settlement;
 }
 
+/** The delivery's columns after an attempt: out of the queue, or due again at the retry time, lease given up. */
+function movedOn(input: SettleInput, now: number) {
+  const s = input.settlement;
+  return {
+    status: s.kind === 'retry' ? 'pending' : s.kind,
+    next_attempt_at: s.kind === 'retry' ? s.at : null,
+    lease_owner: null,
+    attempt_count: input.attemptNumber,
+    failing: s.kind === 'succeeded' ? 0 : 1,
+    updated_at: now,
+  };
+}
+
 /**
  * Records one attempt and moves its delivery on, fenced by the lease: answers
  * false when the lease was lost (another holder owns the delivery now), in
@@ -39,17 +52,9 @@ export interface SettleInput {
  * delivery is left to its new holder.
  */
 export async function settleAttempt(db: Db, input: SettleInput, now: number): Promise<boolean> {
-  const s = input.settlement;
   const result = await db
     .updateTable('deliveries')
-    .set({
-      status: s.kind === 'retry' ? 'pending' : s.kind,
-      next_attempt_at: s.kind === 'retry' ? s.at : null,
-      lease_owner: null,
-      attempt_count: input.attemptNumber,
-      failing: s.kind === 'succeeded' ? 0 : 1,
-      updated_at: now,
-    })
+    .set(movedOn(input, now))
     .where('id', '=', input.deliveryId)
     .where('lease_owner', '=', input.lease)
     .executeTakeFirst();
@@ -127,18 +132,10 @@ export async function settleAttempts(db: Db, inputs: readonly SettleInput[], now
   const kept = new Set<string>();
   for (const group of groups.values()) {
     const first = group[0]!;
-    const s = first.settlement;
     for (let i = 0; i < group.length; i += SETTLE_CHUNK) {
       const rows = await db
         .updateTable('deliveries')
-        .set({
-          status: s.kind === 'retry' ? 'pending' : s.kind,
-          next_attempt_at: s.kind === 'retry' ? s.at : null,
-          lease_owner: null,
-          attempt_count: first.attemptNumber,
-          failing: s.kind === 'succeeded' ? 0 : 1,
-          updated_at: now,
-        })
+        .set(movedOn(first, now))
         .where('id', 'in', group.slice(i, i + SETTLE_CHUNK).map((g) => g.deliveryId))
         .where('lease_owner', '=', first.lease)
         .returning('id')
